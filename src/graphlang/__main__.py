@@ -1,0 +1,3 @@
+from graphlang.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The HTTP surface: routing, request context, handlers and the one place responses are rendered."""

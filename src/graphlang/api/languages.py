@@ -1,0 +1,99 @@
+"""Handlers for /profile/languages: list, create, get, update, delete and the upsert seed route."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from graphlang.api.body import read_json
+from graphlang.api.context import RequestContext
+from graphlang.api.rendering import empty_response, json_response
+from graphlang.api.targets import TargetUser, resolve_target
+from graphlang.auth.permissions import Access
+from graphlang.auth.principal import Principal
+from graphlang.model.serialize import etag_of, to_json_object
+from graphlang.model.validation import body_id, parse_changes
+from graphlang.odata import parse_query
+from graphlang.storage.store import ListPlan
+
+
+def actor_identity(principal: Principal) -> bytes:
+    """The identitySet Graph records in createdBy/lastModifiedBy for this caller."""
+    application = (
+        None if principal.app_id is None
+        else {"displayName": principal.app_name, "id": principal.app_id}
+    )
+    user = (
+        None if principal.user_id is None
+        else {"displayName": principal.name, "id": principal.user_id}
+    )
+    return orjson.dumps({"application": application, "device": None, "user": user})
+
+
+def _context_url(ctx: RequestContext, target: TargetUser, select: tuple[str, ...] | None,
+                 entity: bool) -> str:
+    selection = f"({','.join(select)})" if select else ""
+    suffix = "/$entity" if entity else ""
+    return f"{ctx.service_root}/$metadata#users('{target.id}')/profile/languages{selection}{suffix}"
+
+
+def entity_response(ctx: RequestContext, target: TargetUser, row: Mapping[str, Any], status: int = 200,
+                    select: tuple[str, ...] | None = None,
+                    headers: Mapping[str, str] | None = None) -> Response:
+    body = {"@odata.context": _context_url(ctx, target, select, entity=True), **to_json_object(row, select)}
+    return json_response(ctx, body, status, {"ETag": etag_of(row), **(headers or {})})
+
+
+async def list_languages(ctx: RequestContext, params: Mapping[str, str]) -> Response:
+    options = parse_query(ctx.request.url.query)
+    target = await resolve_target(ctx, params, Access.READ)
+    rows = await ctx.services.run(ctx.services.store.list_languages, target.id, ListPlan())
+    body = {
+        "@odata.context": _context_url(ctx, target, options.select, entity=False),
+        "value": [to_json_object(row, options.select) for row in rows],
+    }
+    return json_response(ctx, body)
+
+
+async def get_language(ctx: RequestContext, params: Mapping[str, str]) -> Response:
+    options = parse_query(ctx.request.url.query, item=True)
+    target = await resolve_target(ctx, params, Access.READ)
+    row = await ctx.services.run(ctx.services.store.get_language, target.id, params["language"])
+    return entity_response(ctx, target, row, select=options.select)
+
+
+async def create_language(ctx: RequestContext, params: Mapping[str, str]) -> Response:
+    target = await resolve_target(ctx, params, Access.WRITE)
+    changes = parse_changes(await read_json(ctx.request, ctx.services.settings.max_body_bytes))
+    principal = ctx.require_principal()
+    row = await ctx.services.run(ctx.services.store.create_language, target.id, changes,
+                                 actor_identity(principal))
+    location = f"{ctx.service_root}/{target.path}/profile/languages/{row['id']}"
+    return entity_response(ctx, target, row, status=201, headers={"Location": location})
+
+
+async def update_language(ctx: RequestContext, params: Mapping[str, str]) -> Response:
+    target = await resolve_target(ctx, params, Access.WRITE)
+    changes = parse_changes(await read_json(ctx.request, ctx.services.settings.max_body_bytes))
+    row = await ctx.services.run(ctx.services.store.update_language, target.id, params["language"], changes,
+                                 actor_identity(ctx.require_principal()))
+    return entity_response(ctx, target, row)
+
+
+async def delete_language(ctx: RequestContext, params: Mapping[str, str]) -> Response:
+    target = await resolve_target(ctx, params, Access.WRITE)
+    await ctx.services.run(ctx.services.store.delete_language, target.id, params["language"])
+    return empty_response(204)
+
+
+async def upsert_language(ctx: RequestContext, params: Mapping[str, str]) -> Response:
+    """PATCH on the collection with one object: update by id, else by tag, else create (200 either way)."""
+    target = await resolve_target(ctx, params, Access.WRITE)
+    body = await read_json(ctx.request, ctx.services.settings.max_body_bytes)
+    changes = parse_changes(body)
+    row, _created = await ctx.services.run(ctx.services.store.upsert_language, target.id, body_id(body),
+                                           changes, actor_identity(ctx.require_principal()))
+    return entity_response(ctx, target, row)

@@ -1,0 +1,54 @@
+"""Matching Graph paths segment by segment.
+
+Matching works on the raw path: each segment is percent-decoded on its own, so a UPN whose
+``/`` the SDK sent as ``%2F`` stays one segment. Literal segments match case-insensitively, as
+Graph's do (``/Beta/Me/Profile`` works).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from starlette.responses import Response
+
+from graphlang.api.context import RequestContext
+
+Handler = Callable[[RequestContext, Mapping[str, str]], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: tuple[str, ...]
+    methods: Mapping[str, Handler]
+
+    @property
+    def template(self) -> str:
+        return "/" + "/".join(self.pattern)
+
+
+def split_path(raw_path: bytes) -> list[str]:
+    text = raw_path.decode("latin-1")
+    return [unquote(part, errors="strict") for part in text.split("/") if part]
+
+
+class Router:
+    def __init__(self, routes: Sequence[Route]) -> None:
+        self._by_length: dict[int, list[Route]] = {}
+        for route in routes:
+            self._by_length.setdefault(len(route.pattern), []).append(route)
+
+    def match(self, segments: Sequence[str]) -> tuple[Route, dict[str, str]] | None:
+        for route in self._by_length.get(len(segments), ()):
+            params: dict[str, str] = {}
+            for expected, actual in zip(route.pattern, segments, strict=True):
+                if expected.startswith("{"):
+                    if actual.startswith("$"):
+                        break
+                    params[expected[1:-1]] = actual
+                elif expected.lower() != actual.lower():
+                    break
+            else:
+                return route, params
+        return None

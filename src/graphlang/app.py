@@ -1,0 +1,139 @@
+"""The ASGI application: request ids, authentication, routing, and rendering of every outcome."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from graphlang.api import languages
+from graphlang.api.context import RequestContext
+from graphlang.api.rendering import error_response, finish
+from graphlang.api.routing import Route, Router, split_path
+from graphlang.config import Settings
+from graphlang.errors import BadRequest, GraphError, MethodNotAllowed, NotFound
+from graphlang.services import Services, create_services
+
+log = logging.getLogger("graphlang")
+
+# A guard runs after authentication and routing, before the handler; it may answer instead
+# (throttling, injected faults). An observer sees every finished response (journal, metrics, logs).
+Guard = Callable[[RequestContext], Awaitable[Response | None]]
+Observer = Callable[[RequestContext, Response, float], None]
+
+COLLECTION = {"GET": languages.list_languages, "POST": languages.create_language,
+              "PATCH": languages.upsert_language}
+ITEM = {"GET": languages.get_language, "PATCH": languages.update_language,
+        "DELETE": languages.delete_language}
+
+
+def graph_routes() -> list[Route]:
+    """Routes under the version segment (``/beta``)."""
+    routes: list[Route] = []
+    for owner in (("me",), ("users", "{user}")):
+        base = (*owner, "profile", "languages")
+        routes.append(Route(base, COLLECTION))
+        routes.append(Route((*base, "{language}"), ITEM))
+    routes.append(Route(("user", "{user}", "profile", "languages"), {"PATCH": languages.upsert_language}))
+    return routes
+
+
+class GraphlangApp:
+    def __init__(self, services: Services, *, extra_graph_routes: Sequence[Route] = (),
+                 public_routes: Sequence[Route] = (), guards: Sequence[Guard] = (),
+                 observers: Sequence[Observer] = ()) -> None:
+        self.services = services
+        self.graph = Router([*extra_graph_routes, *graph_routes()])
+        self.public = Router(list(public_routes))
+        self.guards = list(guards)
+        self.observers = list(observers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        ctx = RequestContext(Request(scope, receive), self.services)
+        response = await self.handle(ctx)
+        await response(scope, receive, send)
+
+    async def handle(self, ctx: RequestContext) -> Response:
+        """Dispatch one request to a finished response; every failure is rendered here."""
+        started = time.perf_counter()
+        try:
+            response = await self.dispatch(ctx)
+        except GraphError as error:
+            response = error_response(ctx, error)
+        except Exception:
+            log.exception("unhandled error", extra={"request_id": ctx.request_id})
+            response = error_response(ctx, GraphError("An internal server error occurred."))
+        finish(ctx, response)
+        elapsed = time.perf_counter() - started
+        for observer in self.observers:
+            observer(ctx, response, elapsed)
+        return response
+
+    async def dispatch(self, ctx: RequestContext) -> Response:
+        try:
+            segments = split_path(ctx.request.scope.get("raw_path") or ctx.request.url.path.encode())
+        except UnicodeDecodeError as exc:
+            raise BadRequest("The request path is not valid percent-encoded UTF-8.") from exc
+        found = self.public.match(segments)
+        if found is not None:
+            route, params = found
+            ctx.route = route.template
+            return await self._call(ctx, route, params)
+        if not segments or segments[0].lower() not in ("beta", "v1.0"):
+            raise NotFound(f"No resource matches the path '{ctx.request.url.path}'.", code="UnknownPath")
+        version, rest = segments[0].lower(), segments[1:]
+        ctx.version = version
+        ctx.principal = self.services.authenticator.authenticate(ctx.request.headers.get("authorization"))
+        if version == "v1.0":
+            _reject_v1(ctx, rest)
+        found = self.graph.match(rest)
+        if found is None:
+            raise NotFound(f"No resource matches the path '{ctx.request.url.path}'.", code="UnknownPath")
+        route, params = found
+        ctx.route = f"/{version}{route.template}"
+        return await self._call(ctx, route, params)
+
+    async def _call(self, ctx: RequestContext, route: Route, params: dict[str, str]) -> Response:
+        handler = route.methods.get(ctx.method)
+        if handler is None:
+            raise MethodNotAllowed(ctx.method, ctx.request.url.path, sorted(route.methods))
+        for guard in self.guards:
+            answer = await guard(ctx)
+            if answer is not None:
+                return answer
+        return await handler(ctx, params)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.services.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _reject_v1(ctx: RequestContext, rest: list[str]) -> None:
+    """The profile API exists only in beta; v1.0 answers as Graph does for a segment it lacks."""
+    for segment in rest:
+        if segment.lower() == "profile":
+            raise BadRequest(f"Resource not found for the segment '{segment}'.")
+    raise NotFound(f"No resource matches the path '{ctx.request.url.path}' in v1.0; graphlang serves "
+                   "the beta profile API.", code="UnknownPath")
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> GraphlangApp:
+    """Build the application; nothing happens at import time."""
+    if services is None:
+        services = create_services(settings or Settings.from_env())
+    return GraphlangApp(services)

@@ -1,0 +1,98 @@
+"""Settings: built once, from ``GRAPHLANG_*`` environment variables and command-line overrides."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+AuthMode = Literal["emulator", "oidc", "none"]
+GRAPH_AUDIENCES = ("https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000")
+DEFAULT_TENANT = "0a5e0bd5-3a4f-4f6f-9d1c-6f1b2d3c4e5f"
+EMULATOR_ISSUER_BASE = "https://graphlang.local"
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part for part in value.replace(",", " ").split() if part)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path(".graphlang")
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    auth: AuthMode = "emulator"
+    tenant: str = DEFAULT_TENANT
+    issuer_base: str = EMULATOR_ISSUER_BASE
+    audiences: tuple[str, ...] = GRAPH_AUDIENCES
+    signing_key_file: Path | None = None
+    oidc_issuer: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_discovery_url: str | None = None
+    none_user: str = "user@contoso.com"
+    admin_token: str | None = None
+    federated_tenants: tuple[str, ...] = ()
+    max_body_bytes: int = 1024 * 1024
+    page_size: int = 100
+    max_page_size: int = 999
+    max_skip: int = 100_000
+    max_filter_nodes: int = 100
+    max_query_length: int = 4096
+    pool_size: int = 8
+    sqlite_synchronous: str = "FULL"
+    cors_origins: tuple[str, ...] = ()
+    control_api: bool | None = None
+    redis_url: str | None = None
+    log_json: bool = True
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'graphlang.db').resolve()}"
+
+    @property
+    def control_api_enabled(self) -> bool:
+        return self.control_api if self.control_api is not None else self.auth != "oidc"
+
+    def emulator_issuer(self, tenant: str) -> str:
+        return f"{self.issuer_base.rstrip('/')}/{tenant}/v2.0"
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"GRAPHLANG_{f.name.upper()}")
+            if raw is None or f.name == "extra":
+                continue
+            values[f.name] = _coerce(f.name, str(f.type), raw)
+        return cls(**values).with_overrides(**overrides)
+
+
+def _coerce(name: str, annotation: str, raw: str) -> Any:
+    if "tuple" in annotation:
+        return _split(raw)
+    if "Path" in annotation:
+        return Path(raw)
+    if "bool" in annotation:
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"GRAPHLANG_{name.upper()} must be true or false, got {raw!r}")
+    if annotation == "int":
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ValueError(f"GRAPHLANG_{name.upper()} must be an integer, got {raw!r}") from exc
+    if name == "auth" and raw not in ("emulator", "oidc", "none"):
+        raise ValueError(f"GRAPHLANG_AUTH must be emulator, oidc or none, got {raw!r}")
+    return raw

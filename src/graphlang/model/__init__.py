@@ -1,0 +1,1 @@
+"""The languageProficiency resource: its enums, properties, validation and JSON shape."""

@@ -1,0 +1,74 @@
+"""A stored row as Graph's JSON for languageProficiency: every property, null where unset."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import orjson
+
+from graphlang.model import enums
+from graphlang.model.timestamps import format_ticks
+
+Row = Mapping[Any, Any]
+
+
+def _level(value: int | None) -> str | None:
+    return None if value is None else enums.LEVEL_NAMES[value]
+
+
+def _json(value: bytes | str | None) -> Any:
+    return None if value is None else orjson.loads(value)
+
+
+def _inference(row: Row) -> dict[str, Any] | None:
+    score, verified = row["confidence_score"], row["user_has_verified_accuracy"]
+    if score is None and verified is None:
+        return None
+    return {"confidenceScore": score, "userHasVerifiedAccuracy": verified}
+
+
+def _score(value: float | None) -> float | int | None:
+    # Whole numbers print as Graph prints them (1024, not 1024.0).
+    return int(value) if value is not None and value.is_integer() else value
+
+
+RENDERERS: Mapping[str, Callable[[Row], Any]] = {
+    "id": lambda r: r["id"],
+    "allowedAudiences": lambda r: (
+        None if r["allowed_audiences"] is None else enums.format_audiences(r["allowed_audiences"])
+    ),
+    "inference": lambda r: (
+        None if (inf := _inference(r)) is None
+        else {**inf, "confidenceScore": _score(inf["confidenceScore"])}
+    ),
+    "createdDateTime": lambda r: format_ticks(r["created_ticks"]),
+    "createdBy": lambda r: _json(r["created_by"]),
+    "lastModifiedDateTime": lambda r: format_ticks(r["modified_ticks"]),
+    "lastModifiedBy": lambda r: _json(r["last_modified_by"]),
+    "source": lambda r: _json(r["source"]),
+    "sources": lambda r: _json(r["sources"]),
+    "isSearchable": lambda r: r["is_searchable"],
+    "displayName": lambda r: r["display_name"],
+    "tag": lambda r: r["tag"],
+    "spoken": lambda r: _level(r["spoken"]),
+    "written": lambda r: _level(r["written"]),
+    "reading": lambda r: _level(r["reading"]),
+    "proficiency": lambda r: _level(r["proficiency"]),
+    "thumbnailUrl": lambda r: r["thumbnail_url"],
+}
+
+ALL_PROPERTIES: tuple[str, ...] = tuple(RENDERERS)
+
+
+def etag_of(row: Row) -> str:
+    return f'W/"{row["id"]}-{row["version"]}"'
+
+
+def to_json_object(row: Row, select: Iterable[str] | None = None) -> dict[str, Any]:
+    """The entity as a dict, with only ``select``'s properties when it is given."""
+    names = ALL_PROPERTIES if select is None else select
+    out: dict[str, Any] = {"@odata.etag": etag_of(row)}
+    for name in names:
+        out[name] = RENDERERS[name](row)
+    return out

@@ -1,0 +1,34 @@
+"""Timestamps as Graph writes them: UTC, seven fractional digits, ``Z``.
+
+They are stored as 100-nanosecond ticks since the Unix epoch, which keeps full precision, sorts
+correctly as an integer in every database, and round-trips exactly through the text form.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+TICKS_PER_SECOND = 10_000_000
+
+
+def now_ticks() -> int:
+    return time.time_ns() // 100
+
+
+def format_ticks(ticks: int) -> str:
+    seconds, fraction = divmod(ticks, TICKS_PER_SECOND)
+    moment = _EPOCH + timedelta(seconds=seconds)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{fraction:07d}Z"
+
+
+def ticks_from_datetime(moment: datetime) -> int:
+    """Ticks for an aware datetime (microsecond precision, as Python keeps)."""
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * TICKS_PER_SECOND + delta.microseconds * 10
+
+
+def inner_error_date() -> str:
+    """Graph's ``innerError.date``: seconds precision and no zone suffix."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())

@@ -1,0 +1,75 @@
+"""The tables: the single source of truth for both databases and for the Alembic migrations."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(36), primary_key=True),  # lower-case GUID, the token's oid
+    Column("tenant_id", String(36), nullable=False),
+    Column("user_principal_name", String(320), nullable=False),
+    Column("upn_key", String(320), nullable=False),  # lower-cased, for case-insensitive lookup
+    Column("display_name", Text, nullable=True),
+    Column("created_ticks", BigInteger, nullable=False),
+    UniqueConstraint("tenant_id", "upn_key", name="uq_users_tenant_upn"),
+)
+
+apps = Table(
+    "apps",
+    metadata,
+    Column("id", String(36), primary_key=True),  # the application (client) id
+    Column("tenant_id", String(36), nullable=False),
+    Column("display_name", Text, nullable=True),
+    Column("secret_hash", Text, nullable=True),
+    Column("roles", Text, nullable=False, default=""),  # space-separated app roles it may be granted
+    Column("created_ticks", BigInteger, nullable=False),
+)
+
+languages = Table(
+    "languages",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("display_name", Text, nullable=True),
+    Column("tag", String(100), nullable=True),
+    Column("tag_key", String(100), nullable=True),  # lower-cased canonical tag, for upsert matching
+    Column("spoken", SmallInteger, nullable=True),
+    Column("written", SmallInteger, nullable=True),
+    Column("reading", SmallInteger, nullable=True),
+    Column("proficiency", SmallInteger, nullable=True),
+    Column("allowed_audiences", Integer, nullable=True),
+    Column("is_searchable", Boolean, nullable=True),
+    Column("thumbnail_url", Text, nullable=True),
+    Column("confidence_score", Float, nullable=True),
+    Column("user_has_verified_accuracy", Boolean, nullable=True),
+    Column("source", LargeBinary, nullable=True),  # JSON
+    Column("sources", LargeBinary, nullable=True),  # JSON
+    Column("created_by", LargeBinary, nullable=True),  # JSON identitySet
+    Column("last_modified_by", LargeBinary, nullable=True),  # JSON identitySet
+    Column("created_ticks", BigInteger, nullable=False),
+    Column("modified_ticks", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+    # The default order (createdDateTime, id) within one user's collection, for keyset paging.
+    Index("ix_languages_user_created", "user_id", "created_ticks", "id"),
+    Index("ix_languages_user_tag", "user_id", "tag_key"),
+    Index("ix_languages_user_modified", "user_id", "modified_ticks", "id"),
+)
