@@ -47,10 +47,23 @@ class GraphlangApp:
                  public_routes: Sequence[Route] = (), guards: Sequence[Guard] = (),
                  observers: Sequence[Observer] = ()) -> None:
         self.services = services
-        self.graph = Router([*extra_graph_routes, *graph_routes()])
-        self.public = Router(list(public_routes))
+        self._graph_routes = [*extra_graph_routes, *graph_routes()]
+        self._public_routes = list(public_routes)
+        self.graph = Router(self._graph_routes)
+        self.public = Router(self._public_routes)
         self.guards = list(guards)
         self.observers = list(observers)
+        self.on_shutdown: list[Callable[[], None]] = []
+
+    def add_graph_routes(self, *routes: Route) -> None:
+        """Routes under the version segment; they require a bearer token."""
+        self._graph_routes[:0] = routes
+        self.graph = Router(self._graph_routes)
+
+    def add_public_routes(self, *routes: Route) -> None:
+        """Routes outside /beta (discovery, control API, metrics); each handler checks its own access."""
+        self._public_routes.extend(routes)
+        self.public = Router(self._public_routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -118,6 +131,8 @@ class GraphlangApp:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                for callback in self.on_shutdown:
+                    callback()
                 self.services.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -134,6 +149,11 @@ def _reject_v1(ctx: RequestContext, rest: list[str]) -> None:
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> GraphlangApp:
     """Build the application; nothing happens at import time."""
+    from graphlang.features import FEATURES
+
     if services is None:
         services = create_services(settings or Settings.from_env())
-    return GraphlangApp(services)
+    app = GraphlangApp(services)
+    for install in FEATURES:
+        install(app)
+    return app

@@ -33,20 +33,25 @@ class Settings:
     oidc_jwks_url: str | None = None
     oidc_discovery_url: str | None = None
     none_user: str = "user@contoso.com"
-    admin_token: str | None = None
-    federated_tenants: tuple[str, ...] = ()
     max_body_bytes: int = 1024 * 1024
+    pool_size: int = 8
+    sqlite_synchronous: str = "FULL"
+    # -- identity and access ---------------------------------------------------------------------
+    federated_tenants: tuple[str, ...] = ()
+    # -- query options and paging ----------------------------------------------------------------
     page_size: int = 100
     max_page_size: int = 999
     max_skip: int = 100_000
     max_filter_nodes: int = 100
     max_query_length: int = 4096
-    pool_size: int = 8
-    sqlite_synchronous: str = "FULL"
-    cors_origins: tuple[str, ...] = ()
+    # -- protocol behaviours and emulator controls -----------------------------------------------
+    admin_token: str | None = None
     control_api: bool | None = None
+    cors_origins: tuple[str, ...] = ()
+    # -- operations and scale-out ----------------------------------------------------------------
     redis_url: str | None = None
     log_json: bool = True
+    # -- performance -----------------------------------------------------------------------------
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

@@ -6,6 +6,7 @@ Built once by ``create_services``; handlers reach it through the request context
 from __future__ import annotations
 
 import functools
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ class Services:
     key: SigningKey
     authenticator: Authenticator
     limiter: CapacityLimiter
+    admin_token: str
     known_users: set[str] = field(default_factory=set)
     extensions: dict[str, Any] = field(default_factory=dict)
 
@@ -88,6 +90,7 @@ def create_services(settings: Settings, *, auto_migrate: bool | None = None) -> 
         key=key,
         authenticator=Authenticator(settings, key),
         limiter=CapacityLimiter(workers),
+        admin_token=settings.admin_token or secrets.token_urlsafe(24),
     )
 
 
