@@ -20,6 +20,8 @@ from graphlang.storage.schema import metadata
 from tests.factories import Tokens
 
 POSTGRES_ADMIN_URL = os.environ.get("GRAPHLANG_TEST_POSTGRES_URL")
+# Fixture modules shared by several test folders.
+pytest_plugins = ["tests.api.controls_support"]
 
 
 @pytest.fixture(scope="session")

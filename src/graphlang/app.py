@@ -24,6 +24,10 @@ log = logging.getLogger("graphlang")
 # (throttling, injected faults). An observer sees every finished response (journal, metrics, logs).
 Guard = Callable[[RequestContext], Awaitable[Response | None]]
 Observer = Callable[[RequestContext, Response, float], None]
+# A responder answers before routing and authentication (CORS preflight); a finisher adds headers to
+# every finished response (CORS) before the observers see it.
+Responder = Callable[[RequestContext], Response | None]
+Finisher = Callable[[RequestContext, Response], None]
 
 COLLECTION = {"GET": languages.list_languages, "POST": languages.create_language,
               "PATCH": languages.upsert_language}
@@ -37,6 +41,7 @@ def graph_routes() -> list[Route]:
     for owner in (("me",), ("users", "{user}")):
         base = (*owner, "profile", "languages")
         routes.append(Route(base, COLLECTION))
+        routes.append(Route((*base, "$count"), {"GET": languages.count_languages}))
         routes.append(Route((*base, "{language}"), ITEM))
     routes.append(Route(("user", "{user}", "profile", "languages"), {"PATCH": languages.upsert_language}))
     return routes
@@ -53,6 +58,8 @@ class GraphlangApp:
         self.public = Router(self._public_routes)
         self.guards = list(guards)
         self.observers = list(observers)
+        self.responders: list[Responder] = []
+        self.finishers: list[Finisher] = []
         self.on_shutdown: list[Callable[[], None]] = []
 
     def add_graph_routes(self, *routes: Route) -> None:
@@ -64,6 +71,12 @@ class GraphlangApp:
         """Routes outside /beta (discovery, control API, metrics); each handler checks its own access."""
         self._public_routes.extend(routes)
         self.public = Router(self._public_routes)
+
+    def served_routes(self) -> list[tuple[str, Route]]:
+        """Every route with its full path template: the public ones, then those under /beta."""
+        return [(route.template, route) for route in self._public_routes] + [
+            (f"/beta{route.template}", route) for route in self._graph_routes
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -86,12 +99,18 @@ class GraphlangApp:
             log.exception("unhandled error", extra={"request_id": ctx.request_id})
             response = error_response(ctx, GraphError("An internal server error occurred."))
         finish(ctx, response)
+        for finisher in self.finishers:
+            finisher(ctx, response)
         elapsed = time.perf_counter() - started
         for observer in self.observers:
             observer(ctx, response, elapsed)
         return response
 
     async def dispatch(self, ctx: RequestContext) -> Response:
+        for responder in self.responders:
+            answer = responder(ctx)
+            if answer is not None:
+                return answer
         try:
             segments = split_path(ctx.request.scope.get("raw_path") or ctx.request.url.path.encode())
         except UnicodeDecodeError as exc:
@@ -105,14 +124,17 @@ class GraphlangApp:
             raise NotFound(f"No resource matches the path '{ctx.request.url.path}'.", code="UnknownPath")
         version, rest = segments[0].lower(), segments[1:]
         ctx.version = version
-        ctx.principal = self.services.authenticator.authenticate(ctx.request.headers.get("authorization"))
+        found = self.graph.match(rest)
+        if found is not None:
+            # Known before authentication, so that metrics and logs name the route of a 401 too.
+            ctx.route = f"/{version}{found[0].template}"
+        ctx.principal = await self.services.authenticator.authenticate_request(
+            ctx.request.headers.get("authorization"))
         if version == "v1.0":
             _reject_v1(ctx, rest)
-        found = self.graph.match(rest)
         if found is None:
             raise NotFound(f"No resource matches the path '{ctx.request.url.path}'.", code="UnknownPath")
         route, params = found
-        ctx.route = f"/{version}{route.template}"
         return await self._call(ctx, route, params)
 
     async def _call(self, ctx: RequestContext, route: Route, params: dict[str, str]) -> Response:

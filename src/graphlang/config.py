@@ -38,6 +38,9 @@ class Settings:
     sqlite_synchronous: str = "FULL"
     # -- identity and access ---------------------------------------------------------------------
     federated_tenants: tuple[str, ...] = ()
+    permissions_file: Path | None = None  # JSON or YAML rows replacing the default permission table
+    oidc_refresh_interval: int = 300  # at most one unknown-kid refetch of the JWKS per this many seconds
+    oidc_keys_max_age: int = 86_400  # the JWKS is refetched when older than this
     # -- query options and paging ----------------------------------------------------------------
     page_size: int = 100
     max_page_size: int = 999
@@ -47,10 +50,25 @@ class Settings:
     # -- protocol behaviours and emulator controls -----------------------------------------------
     admin_token: str | None = None
     control_api: bool | None = None
-    cors_origins: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ()  # "*" admits any origin
+    throttle: bool | None = None  # None: on in service mode (auth=oidc), off otherwise
+    throttle_user_limit: int = 1000  # requests one user may make per window (the bucket's size)
+    throttle_app_limit: int = 20_000  # requests one application may make per window, across users
+    throttle_window_seconds: int = 10  # a bucket refills completely in this time
+    faults_file: Path | None = None  # fault rules (JSON or YAML) installed at start and on reset
+    seed_file: Path | None = None  # fixture (JSON or YAML) loaded at start and on reset
+    journal_size: int = 1000  # requests kept for GET /_graphlang/requests
+    snapshot_max_bytes: int = 256 * 1024 * 1024  # largest PUT /_graphlang/snapshot or seed body
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
     # -- operations and scale-out ----------------------------------------------------------------
     redis_url: str | None = None
     log_json: bool = True
+    workers: int = 1
+    shutdown_grace_seconds: int = 30
+    pool_max_overflow: int = 4
+    pool_timeout_seconds: int = 10
+    metrics: bool = True
     # -- performance -----------------------------------------------------------------------------
     extra: Mapping[str, Any] = field(default_factory=dict)
 

@@ -10,22 +10,26 @@ property or parameter where the problem is detected.
     ├── Forbidden (403)             token lacks the permission the operation needs
     ├── NotFound (404)              unknown user, language or path
     ├── MethodNotAllowed (405)
-    ├── PreconditionFailed (412)
+    ├── PreconditionFailed (412)    If-Match does not match the item's ETag
     ├── PayloadTooLarge (413)
     ├── UnsupportedMediaType (415)
     ├── FailedDependency (424)
-    ├── TooManyRequests (429)
-    └── ServiceUnavailable (503)
+    ├── TooManyRequests (429)       throttled, or an injected fault; with Retry-After
+    ├── ServiceUnavailable (503)
+    └── GatewayTimeout (504)        only as an injected fault
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import ClassVar
 
 
 class GraphError(Exception):
     status: int = 500
     code: str = "generalException"
+    # innerError members every error of the class carries; ``inner`` adds to or overrides them.
+    inner_defaults: ClassVar[Mapping[str, str]] = {}
 
     def __init__(
         self,
@@ -40,12 +44,21 @@ class GraphError(Exception):
         if code is not None:
             self.code = code
         self.headers: dict[str, str] = dict(headers or {})
-        self.inner: dict[str, str] = dict(inner or {})
+        self.inner: dict[str, str] = {**self.inner_defaults, **(inner or {})}
 
 
 class BadRequest(GraphError):
     status = 400
     code = "BadRequest"
+
+
+class MalformedEntityTag(BadRequest):
+    def __init__(self, source: str, value: str) -> None:
+        super().__init__(
+            f"The {source} value '{value}' is not a list of entity tags; ETags must be quoted strings "
+            'such as W/"<etag>", or *.',
+            inner={"code": "malformedEntityTag"},
+        )
 
 
 class Unauthenticated(GraphError):
@@ -104,6 +117,15 @@ class PreconditionFailed(GraphError):
     code = "PreconditionFailed"
 
 
+class EntityTagMismatch(PreconditionFailed):
+    """OneDrive's shape for a failed If-Match: ``resourceModified`` with ``entityTagDoesNotMatch`` inside."""
+
+    code = "resourceModified"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, inner={"code": "entityTagDoesNotMatch"})
+
+
 class PayloadTooLarge(GraphError):
     status = 413
     code = "RequestEntityTooLarge"
@@ -120,10 +142,24 @@ class FailedDependency(GraphError):
 
 
 class TooManyRequests(GraphError):
+    """Graph's throttling answer (spec §6). Retry-After is whole seconds: the SDKs' retry handlers
+    parse it as an integer and fall back to their own back-off for anything else."""
+
     status = 429
     code = "TooManyRequests"
+    inner_defaults: ClassVar[Mapping[str, str]] = {"code": "429", "message": "Please retry after",
+                                                   "status": "429"}
+
+    def __init__(self, retry_after: int, message: str = "Please retry again later.", *,
+                 code: str | None = None) -> None:
+        super().__init__(message, code=code, headers={"Retry-After": str(retry_after)})
 
 
 class ServiceUnavailable(GraphError):
     status = 503
     code = "serviceNotAvailable"
+
+
+class GatewayTimeout(GraphError):
+    status = 504
+    code = "gatewayTimeout"

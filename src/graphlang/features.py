@@ -9,7 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from graphlang import access, controls, ops
+from graphlang.api import batch
+from graphlang.describe import endpoints as self_description
+
 if TYPE_CHECKING:
     from graphlang.app import GraphlangApp
 
-FEATURES: list[Callable[[GraphlangApp], None]] = []
+FEATURES: list[Callable[[GraphlangApp], None]] = [
+    batch.install,
+    ops.install,
+    self_description.install,
+    access.install,
+    controls.install,
+]

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import logging
 import socket
+from typing import Any
 
 import click
+import orjson
 import uvicorn
 
-from graphlang.app import create_app
+from graphlang.app import GraphlangApp, create_app
+from graphlang.auth.authenticate import check_binding
 from graphlang.config import Settings
+from graphlang.controls.runtime import load_configured_seed
+from graphlang.ops.logs import configure_logging
+from graphlang.ops.workers import supervise
 from graphlang.services import create_services
+from graphlang.storage.engine import is_memory_sqlite
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -23,24 +29,67 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run(settings: Settings) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+def run(settings: Settings, *, announce_json: bool = False) -> None:
+    configure_logging(settings)
+    check_workers(settings)
+    check_binding(settings)
     services = create_services(settings)
-    app = create_app(settings, services)
+    load_configured_seed(services)
+    # With several workers each builds its own app after the fork; this process only prepares the
+    # database (migrations, the signing key) and supervises.
+    app = create_app(settings, services) if settings.workers == 1 else None
     sock = bind(settings.host, settings.port)
     port = sock.getsockname()[1]
-    base = f"http://{settings.host if ':' not in settings.host else f'[{settings.host}]'}:{port}"
-    click.echo(f"graphlang listening on {base}/beta (auth: {settings.auth}); "
-               "get a token with: graphlang token --user you@contoso.com", nl=True)
+    scheme = "https" if settings.tls_cert else "http"
+    base = f"{scheme}://{settings.host if ':' not in settings.host else f'[{settings.host}]'}:{port}"
+    if announce_json:
+        click.echo(orjson.dumps(announcement(settings, base, services.admin_token)))
+    else:
+        click.echo(f"graphlang listening on {base}/beta (auth: {settings.auth}); "
+                   "get a token with: graphlang token --user you@contoso.com", nl=True)
+    if app is not None:
+        serve_app(app, settings, sock)
+        return
+    services.close()  # no connection may be shared with the forked workers
+    supervise(settings.workers, lambda: serve_app(create_app(settings), settings, sock),
+              settings.shutdown_grace_seconds, sock)
+
+
+def announcement(settings: Settings, base: str, admin_token: str) -> dict[str, Any]:
+    """What a script needs to use the server it started, as one JSON line."""
+    return {
+        "url": base,
+        "graph": f"{base}/beta",
+        "token_endpoint": f"{base}/{settings.tenant}/oauth2/v2.0/token",
+        "tenant": settings.tenant,
+        "auth": settings.auth,
+        "control_api": f"{base}/_graphlang" if settings.control_api_enabled else None,
+        "admin_token": admin_token,
+    }
+
+
+def check_workers(settings: Settings) -> None:
+    if settings.workers < 1:
+        raise ValueError(f"--workers must be at least 1, got {settings.workers}")
+    if settings.workers > 1 and is_memory_sqlite(settings.resolved_database_url):
+        raise ValueError("several workers need a shared database; an in-memory SQLite database would "
+                         "give each worker its own")
+
+
+def serve_app(app: GraphlangApp, settings: Settings, sock: socket.socket) -> None:
+    """Serve until SIGTERM or SIGINT, then let requests in flight finish for up to the grace period."""
     config = uvicorn.Config(
         app,
         lifespan="on",
         log_level="warning",
+        log_config=None,  # uvicorn's records go through graphlang's own handler and format
         access_log=False,
         server_header=False,
         date_header=False,
         loop="auto",
         http="auto",
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        ssl_certfile=settings.tls_cert,
+        ssl_keyfile=settings.tls_key,
     )
     uvicorn.Server(config).run(sockets=[sock])

@@ -5,8 +5,10 @@ Built once by ``create_services``; handlers reach it through the request context
 
 from __future__ import annotations
 
+import base64
 import functools
-import secrets
+import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,12 +16,13 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 from anyio import CapacityLimiter
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from graphlang.auth.authenticate import Authenticator
-from graphlang.auth.keys import SigningKey, load_or_create
+from graphlang.auth.keys import SigningKey, from_pem, load_or_create, new_private_pem
 from graphlang.config import Settings
 from graphlang.errors import ServiceUnavailable
 from graphlang.storage import migrate
@@ -28,6 +31,7 @@ from graphlang.storage.store import Store
 
 T = TypeVar("T")
 RETRY_AFTER_SECONDS = "5"
+DATABASE_KEY_NAME = "emulator"
 
 
 @dataclass
@@ -69,28 +73,70 @@ def signing_key_path(settings: Settings) -> str:
     return str(settings.signing_key_file or settings.data_dir / "signing-key.pem")
 
 
+def key_in_database(settings: Settings) -> bool:
+    """Without a configured key file, PostgreSQL keeps the key: instances on several machines share
+    nothing else. SQLite means one machine, whose data directory holds the key file."""
+    return settings.signing_key_file is None and not is_sqlite(settings.resolved_database_url)
+
+
+def load_signing_key(settings: Settings, store: Store) -> SigningKey:
+    if key_in_database(settings):
+        return from_pem(store.signing_key_pem(DATABASE_KEY_NAME, new_private_pem), "the database's signing key")
+    return load_or_create(Path(signing_key_path(settings)))
+
+
+def offline_signing_key(settings: Settings) -> SigningKey:
+    """The key ``serve`` signs with, for offline commands such as ``graphlang token``."""
+    if not key_in_database(settings):
+        return load_or_create(Path(signing_key_path(settings)))
+    services = create_services(settings)
+    try:
+        return services.key
+    finally:
+        services.close()
+
+
+def derived_admin_token(key: SigningKey) -> str:
+    """The admin token when none is configured: derived from the signing key, so that every worker and
+    instance sharing the key agrees on it, and only those who hold the key can know it."""
+    der = key.private_key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption())
+    digest = hmac.new(der, b"graphlang admin token", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode()
+
+
 def create_services(settings: Settings, *, auto_migrate: bool | None = None) -> Services:
     url = settings.resolved_database_url
-    engine = make_engine(url, pool_size=settings.pool_size, sqlite_synchronous=settings.sqlite_synchronous)
+    engine = make_engine(url, pool_size=settings.pool_size, max_overflow=settings.pool_max_overflow,
+                         pool_timeout=settings.pool_timeout_seconds,
+                         sqlite_synchronous=settings.sqlite_synchronous)
     migrate_now = is_sqlite(url) if auto_migrate is None else auto_migrate
-    if migrate_now:
-        migrate.upgrade(engine)
-    elif not migrate.is_current(engine):
+    store = Store(engine)
+    try:
+        if migrate_now:
+            migrate.upgrade(engine)
+        elif not migrate.is_current(engine):
+            migrate.require_known(engine)
+            raise RuntimeError(
+                f"the database schema is at revision {migrate.current_revision(engine)!r}, not "
+                f"{migrate.head_revision()!r}; run 'graphlang db upgrade' first"
+            )
+        key = load_signing_key(settings, store)
+    except OperationalError as exc:
         engine.dispose()
-        raise RuntimeError(
-            f"the database schema is at revision {migrate.current_revision(engine)!r}, not "
-            f"{migrate.head_revision()!r}; run 'graphlang db upgrade' first"
-        )
-    key = load_or_create(Path(signing_key_path(settings)))
+        raise RuntimeError(f"cannot reach the database: {exc.orig or exc}") from exc
+    except BaseException:
+        engine.dispose()
+        raise
     workers = 1 if is_memory_sqlite(url) else max(4, settings.pool_size)
     return Services(
         settings=settings,
         engine=engine,
-        store=Store(engine),
+        store=store,
         key=key,
         authenticator=Authenticator(settings, key),
         limiter=CapacityLimiter(workers),
-        admin_token=settings.admin_token or secrets.token_urlsafe(24),
+        admin_token=settings.admin_token or derived_admin_token(key),
     )
 
 

@@ -9,15 +9,18 @@ import orjson
 from starlette.responses import Response
 
 from graphlang.api.body import read_json
+from graphlang.api.conditions import if_match
 from graphlang.api.context import RequestContext
-from graphlang.api.rendering import empty_response, json_response
+from graphlang.api.delta import delta_body, delta_entries, is_delta_payload
+from graphlang.api.listing import query_limits, read_page
+from graphlang.api.prefer import honour_return
+from graphlang.api.rendering import empty_response, json_response, text_response
 from graphlang.api.targets import TargetUser, resolve_target
 from graphlang.auth.permissions import Access
 from graphlang.auth.principal import Principal
 from graphlang.model.serialize import etag_of, to_json_object
 from graphlang.model.validation import body_id, parse_changes
-from graphlang.odata import parse_query
-from graphlang.storage.store import ListPlan
+from graphlang.odata import Scope, parse_query
 
 
 def actor_identity(principal: Principal) -> bytes:
@@ -26,9 +29,10 @@ def actor_identity(principal: Principal) -> bytes:
         None if principal.app_id is None
         else {"displayName": principal.app_name, "id": principal.app_id}
     )
+    # A directory user always has a display name on Graph; a token without a name claim falls back to the UPN.
     user = (
         None if principal.user_id is None
-        else {"displayName": principal.name, "id": principal.user_id}
+        else {"displayName": principal.name or principal.user_principal_name, "id": principal.user_id}
     )
     return orjson.dumps({"application": application, "device": None, "user": user})
 
@@ -48,20 +52,31 @@ def entity_response(ctx: RequestContext, target: TargetUser, row: Mapping[str, A
 
 
 async def list_languages(ctx: RequestContext, params: Mapping[str, str]) -> Response:
-    options = parse_query(ctx.request.url.query)
+    options = parse_query(ctx.request.url.query, query_limits(ctx))
     target = await resolve_target(ctx, params, Access.READ)
-    rows = await ctx.services.run(ctx.services.store.list_languages, target.id, ListPlan())
+    page = await read_page(ctx, target.id, options, (*target.visible, *options.conditions))
     body = {
         "@odata.context": _context_url(ctx, target, options.select, entity=False),
-        "value": [to_json_object(row, options.select) for row in rows],
+        **page.annotations(),
+        "value": [to_json_object(row, options.select) for row in page.rows],
     }
     return json_response(ctx, body)
 
 
-async def get_language(ctx: RequestContext, params: Mapping[str, str]) -> Response:
-    options = parse_query(ctx.request.url.query, item=True)
+async def count_languages(ctx: RequestContext, params: Mapping[str, str]) -> Response:
+    """``GET .../languages/$count``: the number of (filtered) items, as text/plain."""
+    options = parse_query(ctx.request.url.query, query_limits(ctx), scope=Scope.COUNT)
     target = await resolve_target(ctx, params, Access.READ)
-    row = await ctx.services.run(ctx.services.store.get_language, target.id, params["language"])
+    count = await ctx.services.run(ctx.services.store.count_languages, target.id,
+                                   (*target.visible, *options.conditions))
+    return text_response(str(count))
+
+
+async def get_language(ctx: RequestContext, params: Mapping[str, str]) -> Response:
+    options = parse_query(ctx.request.url.query, query_limits(ctx), scope=Scope.ITEM)
+    target = await resolve_target(ctx, params, Access.READ)
+    row = await ctx.services.run(ctx.services.store.get_language, target.id, params["language"],
+                                 target.visible)
     return entity_response(ctx, target, row, select=options.select)
 
 
@@ -72,28 +87,39 @@ async def create_language(ctx: RequestContext, params: Mapping[str, str]) -> Res
     row = await ctx.services.run(ctx.services.store.create_language, target.id, changes,
                                  actor_identity(principal))
     location = f"{ctx.service_root}/{target.path}/profile/languages/{row['id']}"
-    return entity_response(ctx, target, row, status=201, headers={"Location": location})
+    return honour_return(ctx.request, entity_response(ctx, target, row, status=201,
+                                                      headers={"Location": location}))
 
 
 async def update_language(ctx: RequestContext, params: Mapping[str, str]) -> Response:
     target = await resolve_target(ctx, params, Access.WRITE)
+    precondition = if_match(ctx.request)
     changes = parse_changes(await read_json(ctx.request, ctx.services.settings.max_body_bytes))
     row = await ctx.services.run(ctx.services.store.update_language, target.id, params["language"], changes,
-                                 actor_identity(ctx.require_principal()))
-    return entity_response(ctx, target, row)
+                                 actor_identity(ctx.require_principal()), precondition)
+    return honour_return(ctx.request, entity_response(ctx, target, row))
 
 
 async def delete_language(ctx: RequestContext, params: Mapping[str, str]) -> Response:
     target = await resolve_target(ctx, params, Access.WRITE)
-    await ctx.services.run(ctx.services.store.delete_language, target.id, params["language"])
+    await ctx.services.run(ctx.services.store.delete_language, target.id, params["language"],
+                           if_match(ctx.request))
     return empty_response(204)
 
 
 async def upsert_language(ctx: RequestContext, params: Mapping[str, str]) -> Response:
-    """PATCH on the collection with one object: update by id, else by tag, else create (200 either way)."""
+    """PATCH on the collection: with one object, update by id, else by tag, else create (200 either
+    way); with a delta payload, apply all of its entries or none."""
     target = await resolve_target(ctx, params, Access.WRITE)
     body = await read_json(ctx.request, ctx.services.settings.max_body_bytes)
+    actor = actor_identity(ctx.require_principal())
+    if is_delta_payload(body):
+        entries = delta_entries(ctx.request, body)
+        results = await ctx.services.run(ctx.services.store.apply_language_delta, target.id, entries, actor)
+        context = f"{_context_url(ctx, target, None, entity=False)}/$delta"
+        return honour_return(ctx.request, json_response(ctx, delta_body(context, entries, results)))
+    precondition = if_match(ctx.request)
     changes = parse_changes(body)
     row, _created = await ctx.services.run(ctx.services.store.upsert_language, target.id, body_id(body),
-                                           changes, actor_identity(ctx.require_principal()))
-    return entity_response(ctx, target, row)
+                                           changes, actor, precondition)
+    return honour_return(ctx.request, entity_response(ctx, target, row))

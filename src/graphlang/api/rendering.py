@@ -39,6 +39,14 @@ def json_response(ctx: RequestContext, body: Mapping[str, Any] | list[Any], stat
     return response
 
 
+def text_response(text: str, status: int = 200) -> Response:
+    """A raw value, such as the number a ``/$count`` segment returns."""
+    response = Response(text.encode(), status_code=status, media_type=None)
+    response.headers["content-type"] = "text/plain"
+    response.headers["odata-version"] = "4.0"
+    return response
+
+
 def empty_response(status: int = 204, headers: Mapping[str, str] | None = None) -> Response:
     response = Response(status_code=status)
     if headers:
@@ -69,6 +77,6 @@ def finish(ctx: RequestContext, response: Response) -> Response:
     headers["request-id"] = ctx.request_id
     headers["client-request-id"] = ctx.client_request_id
     headers["date"] = http_date()
-    headers["cache-control"] = "no-cache"
+    headers.setdefault("cache-control", "no-cache")  # a token response keeps its no-store
     headers["x-ms-ags-diagnostic"] = DIAGNOSTIC
     return response

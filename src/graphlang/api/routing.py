@@ -14,6 +14,7 @@ from urllib.parse import unquote
 from starlette.responses import Response
 
 from graphlang.api.context import RequestContext
+from graphlang.errors import BadRequest
 
 Handler = Callable[[RequestContext, Mapping[str, str]], Awaitable[Response]]
 
@@ -30,7 +31,11 @@ class Route:
 
 def split_path(raw_path: bytes) -> list[str]:
     text = raw_path.decode("latin-1")
-    return [unquote(part, errors="strict") for part in text.split("/") if part]
+    segments = [unquote(part, errors="strict") for part in text.split("/") if part]
+    if any("\x00" in segment for segment in segments):
+        # No id or name contains NUL, and PostgreSQL cannot even compare text holding one.
+        raise BadRequest("The request path contains a percent-encoded NUL character (%00).")
+    return segments
 
 
 class Router:

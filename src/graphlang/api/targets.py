@@ -1,15 +1,29 @@
-"""Whose languages a request is about, and whether the caller may touch them."""
+"""Whose languages a request is about, and whether the caller may touch them.
+
+The permission check comes before any lookup, so a caller without permission learns nothing about
+which users exist. Users are looked up in the caller's tenant and, for reads, in the tenants
+federated with it; a user anywhere else is the same 404 as a user that does not exist.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy.sql.elements import ColumnElement
 
 from graphlang.api.context import RequestContext
-from graphlang.auth.permissions import Access, Target, require, require_delegated_for_me
+from graphlang.auth.permissions import Access, Check, Target, denial_message, require_delegated_for_me
 from graphlang.auth.principal import Principal
-from graphlang.errors import Unauthenticated, UserNotFound
+from graphlang.auth.visibility import addressable_tenants, audience_filter
+from graphlang.errors import Forbidden, Unauthenticated, UserNotFound
+from graphlang.storage.store import Row, Store
+
+log = logging.getLogger("graphlang.auth")
+PERMISSION_NOTE = "permission"  # ctx.notes key holding the request's permission Check
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +34,8 @@ class TargetUser:
     display_name: str | None
     is_self: bool
     path: str  # "me" or "users/{ref}", as the request named it
+    # Conditions on the languages table that keep only the items the caller may read.
+    visible: tuple[ColumnElement[bool], ...] = ()
 
 
 async def ensure_caller(ctx: RequestContext, principal: Principal) -> Mapping[str, Any]:
@@ -39,6 +55,11 @@ async def ensure_caller(ctx: RequestContext, principal: Principal) -> Mapping[st
     return row
 
 
+def users_path(ref: str) -> str:
+    """``users/{ref}`` as a URL path, re-encoding what the request percent-encoded (a ``/`` in a UPN)."""
+    return f"users/{quote(ref, safe='@')}"
+
+
 def _names_caller(principal: Principal, ref: str) -> bool:
     key = ref.strip().lower()
     return principal.user_id is not None and key in (
@@ -47,34 +68,63 @@ def _names_caller(principal: Principal, ref: str) -> bool:
     )
 
 
+def authorize(ctx: RequestContext, access: Access, target: Target) -> Check:
+    """Check the permission table and note the outcome on the request; Forbidden when denied."""
+    principal = ctx.require_principal()
+    check = ctx.services.authenticator.permissions.check(principal, access, target)
+    ctx.notes[PERMISSION_NOTE] = check
+    if not check.allowed:
+        log.info("permission denied: %s; least privileged permission: %s", check.rule.operation,
+                 check.least_privileged or "none available",
+                 extra={"request_id": ctx.request_id, "caller": principal.caller,
+                        "least_privileged": check.least_privileged})
+        raise Forbidden(denial_message(check))
+    return check
+
+
+def find_addressable(store: Store, tenants: Sequence[str], ref: str) -> Row | None:
+    for tenant in tenants:
+        row = store.find_user(tenant, ref)
+        if row is not None:
+            return row
+    return None
+
+
 async def resolve_target(ctx: RequestContext, params: Mapping[str, str], access: Access) -> TargetUser:
-    """Check permission first (so nothing leaks about users the caller may not see), then look up."""
     principal = ctx.require_principal()
     ref = params.get("user")
     if ref is None:
         require_delegated_for_me(principal)
-        require(principal, access, Target.SELF)
-        return await _caller_target(ctx, principal, "me")
+        authorize(ctx, access, Target.SELF)
+        return await _caller_target(ctx, principal, "me", access)
     if _names_caller(principal, ref):
-        require(principal, access, Target.SELF)
-        return await _caller_target(ctx, principal, f"users/{ref}")
-    require(principal, access, Target.OTHER)
-    row = await ctx.services.run(ctx.services.store.find_user, principal.tenant_id, ref)
+        authorize(ctx, access, Target.SELF)
+        return await _caller_target(ctx, principal, users_path(ref), access)
+    authorize(ctx, access, Target.OTHER)
+    settings = ctx.services.settings
+    row = await ctx.services.run(find_addressable, ctx.services.store,
+                                 addressable_tenants(settings, principal.tenant_id), ref)
     if row is None:
         raise UserNotFound(ref)
+    if access is Access.WRITE and row["tenant_id"] != principal.tenant_id:
+        raise Forbidden("Users of another tenant are read-only: tenant federation admits reads only.",
+                        code="accessDenied")
     return TargetUser(
         id=row["id"],
         tenant_id=row["tenant_id"],
         user_principal_name=row["user_principal_name"],
         display_name=row["display_name"],
         is_self=row["id"] == principal.user_id,
-        path=f"users/{ref}",
+        path=users_path(ref),
+        visible=audience_filter(settings, principal, row["id"], row["tenant_id"]) if access is Access.READ else (),
     )
 
 
-async def _caller_target(ctx: RequestContext, principal: Principal, path: str) -> TargetUser:
+async def _caller_target(ctx: RequestContext, principal: Principal, path: str, access: Access) -> TargetUser:
     assert principal.user_id is not None
-    if principal.user_id in ctx.services.known_users:
+    # The cache is this process's alone: a reset through another worker or instance may have removed
+    # the caller's row since, so a write (which needs the row) always makes sure of it.
+    if access is Access.READ and principal.user_id in ctx.services.known_users:
         return TargetUser(principal.user_id, principal.tenant_id, principal.user_principal_name or "",
                           principal.name, True, path)
     row = await ensure_caller(ctx, principal)

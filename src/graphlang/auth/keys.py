@@ -45,13 +45,25 @@ def _kid_for(key: rsa.RSAPrivateKey) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(der).digest()[:15]).decode()
 
 
+def new_private_pem() -> bytes:
+    """A fresh RS256 private key, PEM-encoded (PKCS#8, unencrypted)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def from_pem(pem: bytes, source: str) -> SigningKey:
+    loaded = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(loaded, rsa.RSAPrivateKey):
+        raise ValueError(f"{source} does not hold an RSA private key")
+    return SigningKey(loaded, _kid_for(loaded))
+
+
 def load_or_create(path: Path) -> SigningKey:
     """Read the PEM key at ``path``, creating it (mode 0600) on first use."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+        pem = new_private_pem()
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
@@ -62,7 +74,4 @@ def load_or_create(path: Path) -> SigningKey:
             pass
         finally:
             temporary.unlink()
-    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(loaded, rsa.RSAPrivateKey):
-        raise ValueError(f"{path} does not hold an RSA private key")
-    return SigningKey(loaded, _kid_for(loaded))
+    return from_pem(path.read_bytes(), str(path))

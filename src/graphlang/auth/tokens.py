@@ -23,6 +23,7 @@ CLOCK_SKEW_SECONDS = 300
 DEFAULT_LIFETIME_SECONDS = 3600
 ALGORITHMS = ["RS256"]
 INVALID = "Access token validation failure. Invalid audience, issuer, signature or lifetime."
+EXPIRED = "Lifetime validation failed, the token is expired."
 
 
 class ClaimsVerifier(Protocol):
@@ -72,6 +73,17 @@ def mint(
     else:
         claims.update({"oid": app_id, "sub": app_id, "idtyp": "app", "roles": list(roles)})
     claims.update(extra or {})
+    return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})
+
+
+def mint_id_token(key: SigningKey, *, issuer: str, client_id: str, tenant: str, user_id: str, upn: str,
+                  name: str | None, expires_in: int = DEFAULT_LIFETIME_SECONDS) -> str:
+    """The OpenID Connect ID token a token endpoint returns beside a delegated access token."""
+    now = int(time.time())
+    claims = {"aud": client_id, "iss": issuer, "iat": now, "nbf": now, "exp": now + expires_in, "tid": tenant,
+              "oid": user_id, "sub": user_id, "preferred_username": upn, "ver": "2.0"}
+    if name:
+        claims["name"] = name
     return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})
 
 
@@ -127,8 +139,10 @@ def decode_verified(
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
         raise Unauthenticated(INVALID, reason="the token is not a well-formed JWT") from exc
-    if header.get("alg") not in ALGORITHMS:
-        raise Unauthenticated(INVALID, reason=f"the signing algorithm '{header.get('alg')}' is not accepted")
+    alg = header.get("alg")
+    if alg not in ALGORITHMS:
+        named = f"'{alg}'" if isinstance(alg, str) and alg.isalnum() and len(alg) <= 16 else "of the token"
+        raise Unauthenticated(INVALID, reason=f"the signing algorithm {named} is not accepted; only RS256 is")
     kid = header.get("kid")
     if not isinstance(kid, str):
         raise Unauthenticated(INVALID, reason="the token header has no kid")
@@ -145,7 +159,7 @@ def decode_verified(
             options={"require": ["exp", "iat", "nbf", "iss", "aud"], "verify_iss": False},
         )
     except jwt.ExpiredSignatureError as exc:
-        raise Unauthenticated(INVALID, reason="the token has expired") from exc
+        raise Unauthenticated(EXPIRED, reason="the token has expired") from exc
     except jwt.ImmatureSignatureError as exc:
         raise Unauthenticated(INVALID, reason="the token is not valid yet (nbf)") from exc
     except jwt.InvalidAudienceError as exc:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from graphlang.cli import db, serve, tokens, users
+from graphlang.cli import apps, cert, db, permissions, serve, state, tokens, users
 from graphlang.cli.root import main
 
-for module in (serve, tokens, users, db):
+for module in (serve, tokens, users, db, apps, permissions, state, cert):
     module.register(main)
 
 __all__ = ["main"]

@@ -15,6 +15,8 @@ def db() -> None:
 @db.command("upgrade", help="Apply the Alembic migrations to the configured database.")
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
+    from sqlalchemy.exc import OperationalError
+
     from graphlang.storage import migrate
     from graphlang.storage.engine import make_engine
 
@@ -22,6 +24,10 @@ def db_upgrade(ctx: click.Context) -> None:
     try:
         migrate.upgrade(engine)
         click.echo(f"database at revision {migrate.current_revision(engine)}")
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OperationalError as exc:
+        raise click.ClickException(f"cannot reach the database: {exc.orig or exc}") from exc
     finally:
         engine.dispose()
 

@@ -25,6 +25,7 @@ class Kind(Enum):
     INFERENCE = "graph.inferenceData"
     SOURCE = "graph.personDataSources"
     SOURCES = "Collection(graph.profileSourceAnnotation)"
+    STRINGS = "Collection(Edm.String)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,19 +35,23 @@ class Property:
     column: str | None  # None for complex properties spread over several columns
     settable: bool
     sortable: bool
+    declared_on: str = "languageProficiency"  # the CSDL type that declares it: entity, itemFacet or this
 
 
 PROPERTIES: tuple[Property, ...] = (
-    Property("id", Kind.ID, "id", settable=False, sortable=True),
-    Property("allowedAudiences", Kind.AUDIENCES, "allowed_audiences", settable=True, sortable=True),
-    Property("inference", Kind.INFERENCE, None, settable=True, sortable=False),
-    Property("createdDateTime", Kind.DATETIME, "created_ticks", settable=False, sortable=True),
-    Property("createdBy", Kind.IDENTITY_SET, "created_by", settable=False, sortable=False),
-    Property("lastModifiedDateTime", Kind.DATETIME, "modified_ticks", settable=False, sortable=True),
-    Property("lastModifiedBy", Kind.IDENTITY_SET, "last_modified_by", settable=False, sortable=False),
-    Property("source", Kind.SOURCE, "source", settable=True, sortable=False),
-    Property("sources", Kind.SOURCES, "sources", settable=True, sortable=False),
-    Property("isSearchable", Kind.BOOLEAN, "is_searchable", settable=True, sortable=True),
+    Property("id", Kind.ID, "id", settable=False, sortable=True, declared_on="entity"),
+    Property("allowedAudiences", Kind.AUDIENCES, "allowed_audiences",
+             settable=True, sortable=True, declared_on="itemFacet"),
+    Property("inference", Kind.INFERENCE, None, settable=True, sortable=False, declared_on="itemFacet"),
+    Property("createdDateTime", Kind.DATETIME, "created_ticks", settable=False, sortable=True, declared_on="itemFacet"),
+    Property("createdBy", Kind.IDENTITY_SET, "created_by", settable=False, sortable=False, declared_on="itemFacet"),
+    Property("lastModifiedDateTime", Kind.DATETIME, "modified_ticks",
+             settable=False, sortable=True, declared_on="itemFacet"),
+    Property("lastModifiedBy", Kind.IDENTITY_SET, "last_modified_by",
+             settable=False, sortable=False, declared_on="itemFacet"),
+    Property("source", Kind.SOURCE, "source", settable=True, sortable=False, declared_on="itemFacet"),
+    Property("sources", Kind.SOURCES, "sources", settable=True, sortable=False, declared_on="itemFacet"),
+    Property("isSearchable", Kind.BOOLEAN, "is_searchable", settable=True, sortable=True, declared_on="itemFacet"),
     Property("displayName", Kind.STRING, "display_name", settable=True, sortable=True),
     Property("tag", Kind.STRING, "tag", settable=True, sortable=True),
     Property("spoken", Kind.LEVEL, "spoken", settable=True, sortable=True),
@@ -72,6 +77,6 @@ INFERENCE_MEMBERS = MappingProxyType({
 })
 SOURCE_ANNOTATION_MEMBERS = MappingProxyType({
     "isDefaultSource": Kind.BOOLEAN,
-    "properties": Kind.STRING,  # a collection of strings
+    "properties": Kind.STRINGS,
     "sourceId": Kind.STRING,
 })

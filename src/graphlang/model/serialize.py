@@ -29,8 +29,12 @@ def _inference(row: Row) -> dict[str, Any] | None:
 
 
 def _score(value: float | None) -> float | int | None:
-    # Whole numbers print as Graph prints them (1024, not 1024.0).
-    return int(value) if value is not None and value.is_integer() else value
+    # Whole numbers print as Graph prints them (1024, not 1024.0), as long as they are exact integers
+    # in a double. SQLite may hand a whole REAL back as an int, so normalise through float first.
+    if value is None:
+        return None
+    number = float(value)
+    return int(number) if number.is_integer() and abs(number) <= 2**53 else number
 
 
 RENDERERS: Mapping[str, Callable[[Row], Any]] = {

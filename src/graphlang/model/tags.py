@@ -6,6 +6,9 @@ from functools import lru_cache
 
 import langcodes
 
+# BCP-47 sets no maximum; this is the width of the store's tag column, far above any real tag.
+MAX_TAG_LENGTH = 100
+
 
 @lru_cache(maxsize=4096)
 def canonical_tag(text: str) -> str | None:

@@ -21,7 +21,7 @@ from graphlang.model.properties import (
     Kind,
     Property,
 )
-from graphlang.model.tags import canonical_tag
+from graphlang.model.tags import MAX_TAG_LENGTH, canonical_tag
 
 Changes = dict[str, Any]
 
@@ -56,6 +56,9 @@ def _unknown(path: str, type_name: str) -> BadRequest:
 def _string(path: str, value: object) -> str:
     if not isinstance(value, str):
         raise _wrong_type(path, "a string", value)
+    if "\x00" in value:
+        # PostgreSQL text cannot hold NUL, and no property of this type has a use for it.
+        raise BadRequest(f"Invalid value for property '{path}': the string contains a NUL character.")
     return value
 
 
@@ -102,6 +105,9 @@ def _tag(path: str, value: object) -> str:
     tag = canonical_tag(text)
     if tag is None:
         raise BadRequest(f"Invalid value '{text}' for property '{path}': not a valid BCP-47 language tag.")
+    if len(tag) > MAX_TAG_LENGTH:
+        raise BadRequest(f"Invalid value for property '{path}': a language tag may have at most "
+                         f"{MAX_TAG_LENGTH} characters, this one has {len(tag)}.")
     return tag
 
 

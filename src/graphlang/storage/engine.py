@@ -30,8 +30,8 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, *, pool_size: int = 8, max_overflow: int = 4, sqlite_synchronous: str = "FULL"
-                ) -> Engine:
+def make_engine(url: str, *, pool_size: int = 8, max_overflow: int = 4, pool_timeout: float = 10,
+                sqlite_synchronous: str = "FULL") -> Engine:
     url = normalise_url(url)
     if is_sqlite(url):
         return _sqlite_engine(url, sqlite_synchronous)
@@ -39,6 +39,7 @@ def make_engine(url: str, *, pool_size: int = 8, max_overflow: int = 4, sqlite_s
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
         pool_pre_ping=True,
         pool_recycle=1800,
         connect_args={"connect_timeout": 5},

@@ -28,7 +28,20 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def require_known(engine: Engine) -> None:
+    """Refuse a database whose schema a newer graphlang wrote: this version cannot know its tables."""
+    current = current_revision(engine)
+    known = {script.revision for script in ScriptDirectory.from_config(_config()).walk_revisions()}
+    if current is not None and current not in known:
+        raise RuntimeError(
+            f"the database schema is at revision {current!r}, which this version of graphlang does not "
+            f"know (its newest is {head_revision()!r}); run a graphlang at least as new as the one that "
+            "migrated it"
+        )
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    require_known(engine)
     config = _config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn

@@ -21,6 +21,13 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+
+def ordinal(text_type: String) -> String:
+    """A string type that PostgreSQL compares by code point (collation "C"), as SQLite always does."""
+    collated = type(text_type)(collation="C") if text_type.length is None else type(text_type)(
+        text_type.length, collation="C")
+    return text_type.with_variant(collated, "postgresql")
+
 users = Table(
     "users",
     metadata,
@@ -47,10 +54,10 @@ apps = Table(
 languages = Table(
     "languages",
     metadata,
-    Column("id", String(36), primary_key=True),
+    Column("id", ordinal(String(36)), primary_key=True),
     Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    Column("display_name", Text, nullable=True),
-    Column("tag", String(100), nullable=True),
+    Column("display_name", ordinal(Text()), nullable=True),
+    Column("tag", ordinal(String(100)), nullable=True),
     Column("tag_key", String(100), nullable=True),  # lower-cased canonical tag, for upsert matching
     Column("spoken", SmallInteger, nullable=True),
     Column("written", SmallInteger, nullable=True),
@@ -58,7 +65,7 @@ languages = Table(
     Column("proficiency", SmallInteger, nullable=True),
     Column("allowed_audiences", Integer, nullable=True),
     Column("is_searchable", Boolean, nullable=True),
-    Column("thumbnail_url", Text, nullable=True),
+    Column("thumbnail_url", ordinal(Text()), nullable=True),
     Column("confidence_score", Float, nullable=True),
     Column("user_has_verified_accuracy", Boolean, nullable=True),
     Column("source", LargeBinary, nullable=True),  # JSON
@@ -72,4 +79,18 @@ languages = Table(
     Index("ix_languages_user_created", "user_id", "created_ticks", "id"),
     Index("ix_languages_user_tag", "user_id", "tag_key"),
     Index("ix_languages_user_modified", "user_id", "modified_ticks", "id"),
+    # The common $filter equalities, each in the default order, so a filtered page is an index range.
+    Index("ix_languages_user_tag_created", "user_id", "tag", "created_ticks", "id"),
+    Index("ix_languages_user_spoken_created", "user_id", "spoken", "created_ticks", "id"),
+    Index("ix_languages_user_written_created", "user_id", "written", "created_ticks", "id"),
+    Index("ix_languages_user_reading_created", "user_id", "reading", "created_ticks", "id"),
+)
+
+# The emulator's token-signing keys, for instances that share nothing but the database.
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("name", String(64), primary_key=True),  # "emulator": the one key every instance signs with
+    Column("private_key_pem", Text, nullable=False),
+    Column("created_ticks", BigInteger, nullable=False),
 )

@@ -8,7 +8,7 @@ lock the owning user's row, and conditional updates compare the row version in t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,12 +17,12 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
-from graphlang.errors import LanguageNotFound, PreconditionFailed
+from graphlang.errors import EntityTagMismatch, GraphError, LanguageNotFound
 from graphlang.model.enums import DEFAULT_AUDIENCES
 from graphlang.model.tags import display_name_for
 from graphlang.model.timestamps import now_ticks
 from graphlang.storage.engine import WRITE_OPTION
-from graphlang.storage.schema import apps, languages, users
+from graphlang.storage.schema import apps, languages, signing_keys, users
 
 Row = Mapping[Any, Any]
 USER_NAMESPACE = uuid.UUID("6f1c2e56-2d1b-4c1e-9a57-7a1f0c8e4b21")
@@ -46,9 +46,34 @@ class ListPlan:
 
 @dataclass(frozen=True, slots=True)
 class Precondition:
-    """An If-Match condition: ``version`` None means ``*`` (the item must merely exist)."""
+    """An If-Match condition: the item's (id, version) must be one of ``tags``; None means ``*``
+    (the item must merely exist)."""
 
-    version: int | None
+    tags: tuple[tuple[str, int], ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeltaUpsert:
+    """One entry of a delta payload: update the item with this id, else with the tag, else create."""
+
+    language_id: str | None
+    changes: Mapping[str, Any]
+    precondition: Precondition | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeltaRemoval:
+    language_id: str
+    precondition: Precondition | None = None
+
+
+DeltaEntry = DeltaUpsert | DeltaRemoval
+
+
+def _version_matches(precondition: Precondition | None, language_id: str) -> list[ColumnElement[bool]]:
+    if precondition is None or precondition.tags is None:
+        return []
+    return [languages.c.version.in_([version for tag_id, version in precondition.tags if tag_id == language_id])]
 
 
 class Store:
@@ -180,28 +205,61 @@ class Store:
 
     def delete_language(self, user_id: str, language_id: str, precondition: Precondition | None = None
                         ) -> None:
-        language_id = language_id.lower()
         with self.writing() as conn:
             self._lock_user(conn, user_id)
-            condition = [languages.c.user_id == user_id, languages.c.id == language_id]
-            if precondition is not None and precondition.version is not None:
-                condition.append(languages.c.version == precondition.version)
-            if conn.execute(delete(languages).where(*condition)).rowcount == 0:
-                self._explain_miss(conn, user_id, language_id)
+            self._delete(conn, user_id, language_id.lower(), precondition)
+
+    def _delete(self, conn: Connection, user_id: str, language_id: str, precondition: Precondition | None
+                ) -> None:
+        condition = [languages.c.user_id == user_id, languages.c.id == language_id,
+                     *_version_matches(precondition, language_id)]
+        if conn.execute(delete(languages).where(*condition)).rowcount == 0:
+            self._explain_miss(conn, user_id, language_id)
 
     def upsert_language(self, user_id: str, language_id: str | None, changes: Mapping[str, Any],
-                        actor: bytes) -> tuple[Row, bool]:
+                        actor: bytes, precondition: Precondition | None = None) -> tuple[Row, bool]:
         """Update the user's language with this id, else with the same tag, else create one.
 
         Returns the row and whether it was created. The user's row lock (PostgreSQL) or the write
-        lock (SQLite) makes concurrent upserts of one tag produce exactly one item.
+        lock (SQLite) makes concurrent upserts of one tag produce exactly one item. With a
+        precondition the item must already exist and match it.
         """
         with self.writing() as conn:
             self._lock_user(conn, user_id)
-            existing = self._match(conn, user_id, language_id, changes.get("tag_key"))
-            if existing is None:
-                return self._insert(conn, user_id, changes, actor), True
-            return self._update(conn, user_id, existing, changes, actor, None), False
+            return self._upsert(conn, user_id, language_id, changes, actor, precondition)
+
+    def _upsert(self, conn: Connection, user_id: str, language_id: str | None, changes: Mapping[str, Any],
+                actor: bytes, precondition: Precondition | None) -> tuple[Row, bool]:
+        existing = self._match(conn, user_id, language_id, changes.get("tag_key"))
+        if existing is not None:
+            return self._update(conn, user_id, existing, changes, actor, precondition), False
+        if precondition is not None:
+            raise EntityTagMismatch("If-Match requires an existing languageProficiency, and none has "
+                                    "this id or tag.")
+        return self._insert(conn, user_id, changes, actor), True
+
+    def apply_language_delta(self, user_id: str, entries: Sequence[DeltaEntry], actor: bytes
+                             ) -> list[Row | None]:
+        """Apply every entry in order in one transaction: all of them, or (on any error) none.
+
+        Returns, per entry, the upserted row, or None for a removal.
+        """
+        results: list[Row | None] = []
+        with self.writing() as conn:
+            self._lock_user(conn, user_id)
+            for index, entry in enumerate(entries):
+                try:
+                    if isinstance(entry, DeltaRemoval):
+                        self._delete(conn, user_id, entry.language_id.lower(), entry.precondition)
+                        results.append(None)
+                    else:
+                        row, _created = self._upsert(conn, user_id, entry.language_id, entry.changes, actor,
+                                                     entry.precondition)
+                        results.append(row)
+                except GraphError as error:
+                    error.message = f"value[{index}]: {error.message} Nothing was changed."
+                    raise
+        return results
 
     def _match(self, conn: Connection, user_id: str, language_id: str | None, tag_key: str | None
                ) -> str | None:
@@ -241,9 +299,8 @@ class Store:
 
     def _update(self, conn: Connection, user_id: str, language_id: str, changes: Mapping[str, Any],
                 actor: bytes, precondition: Precondition | None) -> Row:
-        condition = [languages.c.user_id == user_id, languages.c.id == language_id]
-        if precondition is not None and precondition.version is not None:
-            condition.append(languages.c.version == precondition.version)
+        condition = [languages.c.user_id == user_id, languages.c.id == language_id,
+                     *_version_matches(precondition, language_id)]
         statement = (
             update(languages)
             .where(*condition)
@@ -263,11 +320,28 @@ class Store:
         ).first()
         if exists is None:
             raise LanguageNotFound(language_id)
-        raise PreconditionFailed(
-            "The If-Match header does not match the item's current ETag; it was changed by another "
-            "request.",
-            code="PreconditionFailed",
+        raise EntityTagMismatch(
+            f"The If-Match condition does not match the current ETag of the languageProficiency with "
+            f"id '{language_id}'; it was changed by another request. Read it again and retry."
         )
+
+    # -- signing keys ---------------------------------------------------------------------------
+
+    def signing_key_pem(self, name: str, create: Callable[[], bytes]) -> bytes:
+        """The named key; the first instance to ask stores one, and every instance reads that one."""
+        query = select(signing_keys.c.private_key_pem).where(signing_keys.c.name == name)
+        with self.reading() as conn:
+            found = conn.execute(query).scalar_one_or_none()
+        if found is None:
+            try:
+                with self.writing() as conn:
+                    conn.execute(insert(signing_keys).values(name=name, private_key_pem=create().decode(),
+                                                             created_ticks=now_ticks()))
+            except IntegrityError:
+                pass  # another instance stored its key first: use that one
+            with self.reading() as conn:
+                found = conn.execute(query).scalar_one()
+        return str(found).encode()
 
     # -- whole-store operations -----------------------------------------------------------------
 
@@ -276,6 +350,12 @@ class Store:
             conn.execute(delete(languages))
             conn.execute(delete(users))
             conn.execute(delete(apps))
+
+    def reset_user(self, user_id: str) -> int:
+        """Remove one user's languages (the user stays in the directory); returns how many."""
+        with self.writing() as conn:
+            self._lock_user(conn, user_id)
+            return int(conn.execute(delete(languages).where(languages.c.user_id == user_id)).rowcount)
 
     def ping(self) -> None:
         with self.reading() as conn:

@@ -1,0 +1,39 @@
+"""Identity and access: the emulator's issuer endpoints, the profile routes and the least-privilege report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from starlette.responses import Response
+
+from graphlang.api import issuer, profile
+from graphlang.api.admin import require_admin
+from graphlang.api.context import RequestContext
+from graphlang.api.rendering import json_response
+from graphlang.api.routing import Route
+from graphlang.api.targets import PERMISSION_NOTE
+from graphlang.auth.permissions import Check
+from graphlang.auth.report import PermissionReport
+
+if TYPE_CHECKING:
+    from graphlang.app import GraphlangApp
+
+
+def install(app: GraphlangApp) -> None:
+    if app.services.settings.auth == "emulator":
+        app.add_public_routes(*issuer.ROUTES)
+    app.add_graph_routes(*profile.ROUTES)
+    report = PermissionReport()
+
+    def observe(ctx: RequestContext, response: Response, seconds: float) -> None:
+        check = ctx.notes.get(PERMISSION_NOTE)
+        if isinstance(check, Check) and ctx.principal is not None:
+            report.record(ctx.principal, check)
+
+    async def show(ctx: RequestContext, params: Mapping[str, str]) -> Response:
+        require_admin(ctx)
+        return json_response(ctx, report.as_json())
+
+    app.observers.append(observe)
+    app.add_public_routes(Route(("_graphlang", "permissions", "report"), {"GET": show}))

@@ -1,0 +1,85 @@
+"""One page of a languages listing: the plan, the rows, ``@odata.count`` and ``@odata.nextLink``.
+
+``$top`` is the page size, as on Graph's list APIs: the response holds at most ``$top`` items, and a
+nextLink continues with pages of the same size to the end of the collection. Without ``$top`` pages
+hold ``page_size`` items. ``$skip`` applies to the first page only; the nextLink carries the position
+in a signed ``$skiptoken`` instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from graphlang.api.context import RequestContext
+from graphlang.odata import skiptoken
+from graphlang.odata.compiler import Condition
+from graphlang.odata.keyset import check_position, row_position, seek_after
+from graphlang.odata.limits import QueryLimits
+from graphlang.odata.options import QueryOptions
+from graphlang.services import Services
+from graphlang.storage.store import ListPlan, Row
+
+_MAC_KEY_SLOT = "odata.skiptoken-mac-key"
+_PAGING_OPTIONS = ("skip", "skiptoken")
+
+
+def query_limits(ctx: RequestContext) -> QueryLimits:
+    return QueryLimits.from_settings(ctx.services.settings)
+
+
+def _secret(services: Services) -> bytes:
+    secret = services.extensions.get(_MAC_KEY_SLOT)
+    if secret is None:
+        secret = services.extensions[_MAC_KEY_SLOT] = skiptoken.derive_secret(services.key.private_key)
+    assert isinstance(secret, bytes)
+    return secret
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: Sequence[Row]
+    count: int | None
+    next_link: str | None
+
+    def annotations(self) -> dict[str, Any]:
+        """The control information that precedes ``value``."""
+        found: dict[str, Any] = {}
+        if self.count is not None:
+            found["@odata.count"] = self.count
+        if self.next_link is not None:
+            found["@odata.nextLink"] = self.next_link
+        return found
+
+
+def next_link(ctx: RequestContext, options: QueryOptions, token: str) -> str:
+    """The request's own URL with every other option kept and ``$skip``/``$skiptoken`` replaced."""
+    kept = [(name, value) for name, value in options.raw
+            if name.lower().removeprefix("$") not in _PAGING_OPTIONS]
+    query = urlencode([*kept, ("$skiptoken", token)], quote_via=quote, safe="$,'()/:*@")
+    raw_path = ctx.request.scope.get("raw_path") or ctx.request.url.path.encode()
+    return f"{ctx.origin}{raw_path.decode('latin-1')}?{query}"
+
+
+async def read_page(ctx: RequestContext, user_id: str, options: QueryOptions,
+                    where: Sequence[Condition]) -> Page:
+    """The page ``options`` ask for among the user's languages that satisfy ``where``."""
+    services = ctx.services
+    size = options.top or query_limits(ctx).page_size
+    binding = f"{user_id}|{options.binding()}"
+    conditions = list(where)
+    if options.skiptoken is not None:
+        position = skiptoken.decode(_secret(services), binding, options.skiptoken)
+        check_position(options.sort, position)
+        conditions.append(seek_after(options.sort, position))
+    plan = ListPlan(where=tuple(conditions), order_by=tuple(key.clause for key in options.sort),
+                    limit=size + 1, offset=options.skip or 0)
+    rows = await services.run(services.store.list_languages, user_id, plan)
+    count = await services.run(services.store.count_languages, user_id, where) if options.count else None
+    if len(rows) <= size:
+        return Page(rows, count, None)
+    rows = rows[:size]
+    token = skiptoken.encode(_secret(services), binding, row_position(options.sort, rows[-1]))
+    return Page(rows, count, next_link(ctx, options, token))

@@ -1,0 +1,99 @@
+"""``graphlang export`` and ``graphlang import``: the whole state as a snapshot file, offline.
+
+The same document as ``GET``/``PUT /_graphlang/snapshot``. Import replaces everything in one
+transaction; run it while no server uses the database, or use the control API instead, so that no
+server keeps caches of the data it replaced.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+import click
+import orjson
+
+from graphlang.cli.root import open_services, settings_of
+from graphlang.config import Settings
+
+FILE = click.Path(dir_okay=False, path_type=Path, allow_dash=True)
+
+
+def _stored_services(settings: Settings) -> Any:
+    from graphlang.storage.engine import is_memory_sqlite
+
+    if is_memory_sqlite(settings.resolved_database_url):
+        raise click.UsageError("the database is in memory, so only its server holds the data; use "
+                               "GET or PUT /_graphlang/snapshot on the running server")
+    return open_services(settings)
+
+
+def _summary(counts: dict[str, int]) -> str:
+    return ", ".join(f"{count} {table}" for table, count in counts.items())
+
+
+@click.command("export", help="Write the whole state (users, apps, languages) as a snapshot JSON document "
+                              "to FILE, or to standard output.")
+@click.argument("file", type=FILE, required=False)
+@click.pass_context
+def export_state(ctx: click.Context, file: Path | None) -> None:
+    from graphlang.storage.snapshot import write_snapshot
+
+    services = _stored_services(settings_of(ctx))
+    try:
+        if file is None or str(file) == "-":
+            counts = write_snapshot(services.store, sys.stdout.buffer)
+        else:
+            # Written beside the target and renamed: FILE is never left half-written.
+            partial = file.with_name(f".{file.name}.{os.getpid()}.partial")
+            try:
+                with partial.open("wb") as out:
+                    counts = write_snapshot(services.store, out)
+                partial.replace(file)
+            except OSError as exc:
+                raise click.ClickException(f"cannot write {file}: {exc.strerror}") from exc
+            finally:
+                partial.unlink(missing_ok=True)
+    finally:
+        services.close()
+    click.echo(f"exported {_summary(counts.to_json())}", err=True)
+
+
+def _document(source: IO[bytes], name: str) -> Any:
+    try:
+        return orjson.loads(source.read())
+    except orjson.JSONDecodeError as exc:
+        raise click.ClickException(f"{name} is not valid JSON: {exc}") from exc
+
+
+@click.command("import", help="Replace the whole state with a snapshot file (as written by 'graphlang "
+                              "export' or GET /_graphlang/snapshot); '-' reads standard input. All of "
+                              "it is imported, or (on any error) nothing.")
+@click.argument("file", type=FILE)
+@click.pass_context
+def import_state(ctx: click.Context, file: Path) -> None:
+    from graphlang.storage.snapshot import SnapshotError, load_snapshot, tables_in
+
+    if str(file) == "-":
+        document = _document(sys.stdin.buffer, "standard input")
+    else:
+        try:
+            with file.open("rb") as source:
+                document = _document(source, str(file))
+        except OSError as exc:
+            raise click.ClickException(f"cannot read {file}: {exc.strerror}") from exc
+    services = _stored_services(settings_of(ctx))
+    try:
+        counts = load_snapshot(services.store, tables_in(document))
+    except SnapshotError as exc:
+        raise click.ClickException(f"{exc} Nothing was imported.") from exc
+    finally:
+        services.close()
+    click.echo(f"imported {_summary(counts.to_json())}")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(export_state)
+    group.add_command(import_state)

@@ -1,0 +1,103 @@
+"""The request journal: the last N requests, for debugging a failing test.
+
+Each entry names the caller (never a token), what the controls did to the request, and whether the
+client retried before the ``Retry-After`` it was given had passed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from typing import Any
+
+from starlette.responses import Response
+
+from graphlang.api.context import RequestContext
+from graphlang.controls.notes import applied, is_control_route
+from graphlang.model.timestamps import format_ticks, now_ticks
+
+WAIT_STATUSES = frozenset({429, 503})
+RetryKey = tuple[str, str, str]
+
+
+class RetryWatch:
+    """When each caller was told to come back, per method and path, to catch retries that come early."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, capacity: int = 10_000) -> None:
+        self._clock = clock
+        self._capacity = capacity
+        self._waits: OrderedDict[RetryKey, tuple[float, int]] = OrderedDict()  # key -> (sent, Retry-After)
+
+    def observe(self, key: RetryKey, response: Response, seconds: float) -> str | None:
+        """Remember a wait this response asks for; return the mistake if the request came too early."""
+        now = self._clock()
+        mistake = None
+        told = self._waits.get(key)
+        if told is not None:
+            sent, retry_after = told
+            early = sent + retry_after - (now - seconds)
+            if early > 0:
+                mistake = (f"retried {now - seconds - sent:.1f} s after a response that asked it to wait "
+                           f"{retry_after} s (Retry-After)")
+            else:
+                del self._waits[key]
+        asked = _retry_after(response)
+        if asked is not None:
+            self._waits[key] = (now, asked)
+            self._waits.move_to_end(key)
+            if len(self._waits) > self._capacity:
+                self._waits.popitem(last=False)
+        return mistake
+
+    def clear(self) -> None:
+        self._waits.clear()
+
+
+def _retry_after(response: Response) -> int | None:
+    if response.status_code not in WAIT_STATUSES:
+        return None
+    value = response.headers.get("retry-after", "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def _batch(ctx: RequestContext) -> dict[str, Any] | None:
+    """For a request inside a $batch: the batch's request-id and the request's id in it."""
+    batch = ctx.notes.get("batch")
+    if not isinstance(batch, dict):
+        return None
+    return {"requestId": batch.get("request_id"), "id": batch.get("id")}
+
+
+class Journal:
+    def __init__(self, size: int, watch: RetryWatch | None = None) -> None:
+        self._entries: deque[dict[str, Any]] = deque(maxlen=size)
+        self.watch = watch or RetryWatch()
+
+    def observe(self, ctx: RequestContext, response: Response, seconds: float) -> None:
+        if is_control_route(ctx):
+            return
+        caller = ctx.principal.caller if ctx.principal is not None else None
+        key = (caller or "", ctx.method, ctx.request.url.path.lower())
+        self._entries.append({
+            "time": format_ticks(now_ticks()),
+            "method": ctx.method,
+            "path": ctx.request.url.path,
+            "query": ctx.request.url.query or None,
+            "route": ctx.route,
+            "status": response.status_code,
+            "durationMs": round(seconds * 1000, 3),
+            "requestId": ctx.request_id,
+            "clientRequestId": ctx.client_request_id,
+            "caller": caller,
+            "batch": _batch(ctx),
+            "applied": applied(ctx),
+            "clientMistake": self.watch.observe(key, response, seconds),
+        })
+
+    def entries(self) -> list[dict[str, Any]]:
+        return list(self._entries)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.watch.clear()

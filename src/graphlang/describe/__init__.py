@@ -1,0 +1,1 @@
+"""Self-description: ``$metadata`` (CSDL), the OData service document, and the OpenAPI document."""

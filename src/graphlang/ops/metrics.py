@@ -1,0 +1,117 @@
+"""Prometheus metrics: requests, latency, database pool use, throttling and injected faults.
+
+With several worker processes (``serve --workers N``) every worker writes its samples to files in
+``PROMETHEUS_MULTIPROC_DIR`` and a scrape of any worker reports the sum over all of them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import values as prometheus_values
+from prometheus_client.multiprocess import MultiProcessCollector
+from sqlalchemy import Engine
+from sqlalchemy.pool import QueuePool
+from starlette.responses import Response
+
+from graphlang.api.context import RequestContext
+from graphlang.controls.notes import applied
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8"  # what generate_latest writes; every scraper reads it
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Methods are a label; anything else a client sends is counted as "other" so labels stay bounded.
+KNOWN_METHODS = frozenset({"GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS"})
+SAMPLE_FILE_KINDS = ("counter", "gauge", "histogram", "summary")  # prometheus-client's file name prefixes
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get(MULTIPROC_ENV) or None
+
+
+@contextmanager
+def shared_between_processes() -> Iterator[None]:
+    """Samples kept in files for the duration, so that worker processes add up on every scrape.
+
+    The operator's ``PROMETHEUS_MULTIPROC_DIR`` is used when set (stale samples from an earlier run
+    are removed from it); otherwise a temporary directory that is deleted afterwards.
+    """
+    configured = multiprocess_dir()
+    if configured is not None:
+        for stale in Path(configured).glob("*.db"):
+            if stale.name.split("_", 1)[0] in SAMPLE_FILE_KINDS:
+                stale.unlink()
+        yield
+        return
+    path = tempfile.mkdtemp(prefix="graphlang-metrics-")
+    os.environ[MULTIPROC_ENV] = path
+    try:
+        yield
+    finally:
+        os.environ.pop(MULTIPROC_ENV, None)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+class Metrics:
+    """The metrics of one application; each app owns its registry, so tests can build many apps."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.registry = CollectorRegistry(auto_describe=True)
+        if multiprocess_dir() is not None:
+            # prometheus-client picks file-backed values when it is imported; the supervisor sets the
+            # directory before forking workers, possibly after that import.
+            prometheus_values.ValueClass = prometheus_values.get_value_class()  # type: ignore[no-untyped-call]
+        registry = self.registry
+        self.requests = Counter("graphlang_http_requests", "HTTP requests answered, by route template, "
+                                "method and status.", ("route", "method", "status"), registry=registry)
+        self.latency = Histogram("graphlang_http_request_duration_seconds", "Time to answer a request, from "
+                                 "routing to the finished response.", ("route", "method"),
+                                 buckets=LATENCY_BUCKETS, registry=registry)
+        self.throttled = Counter("graphlang_throttled_requests", "Requests answered 429 by throttling.",
+                                 ("route",), registry=registry)
+        self.faulted = Counter("graphlang_injected_faults", "Requests answered by an injected fault rule.",
+                               ("route", "status"), registry=registry)
+        self.pool_size = Gauge("graphlang_db_pool_size", "Database connections the pool keeps open when idle.",
+                               registry=registry, multiprocess_mode="livesum")
+        self.pool_open = Gauge("graphlang_db_pool_connections", "Database connections open now (beyond the "
+                               "pool size when it overflows).", registry=registry, multiprocess_mode="livesum")
+        self.pool_checked_out = Gauge("graphlang_db_pool_checked_out", "Database connections in use now.",
+                                      registry=registry, multiprocess_mode="livesum")
+
+    def observe(self, ctx: RequestContext, response: Response, seconds: float) -> None:
+        method = ctx.method if ctx.method in KNOWN_METHODS else "other"
+        self.requests.labels(ctx.route, method, str(response.status_code)).inc()
+        self.latency.labels(ctx.route, method).observe(seconds)
+        controls = {entry.partition(":")[0] for entry in applied(ctx)}  # "throttle:user", "fault:3"
+        if "throttle" in controls:
+            self.throttled.labels(ctx.route).inc()
+        if "fault" in controls:
+            self.faulted.labels(ctx.route, str(response.status_code)).inc()
+        self.sample_pool()
+
+    def sample_pool(self) -> None:
+        pool = self.engine.pool
+        if not isinstance(pool, QueuePool):
+            return  # an in-memory SQLite database has one static connection and no pool to report
+        self.pool_size.set(pool.size())
+        self.pool_open.set(max(0, pool.size() + pool.overflow()))
+        self.pool_checked_out.set(pool.checkedout())
+
+    def exposition(self) -> bytes:
+        self.sample_pool()
+        path = multiprocess_dir()
+        if path is None:
+            return bytes(generate_latest(self.registry))
+        combined = CollectorRegistry()
+        MultiProcessCollector(combined, path=path)  # type: ignore[no-untyped-call]
+        return bytes(generate_latest(combined))
+
+    async def endpoint(self, ctx: RequestContext, params: Mapping[str, str]) -> Response:
+        return Response(self.exposition(), media_type=TEXT_FORMAT)

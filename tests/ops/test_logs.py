@@ -1,0 +1,68 @@
+"""One structured log line per request, naming the request but never a token or a body."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from graphlang.ops.logs import ACCESS_LOGGER
+from tests.e2e.process import running_graphlang
+from tests.factories import Tokens
+from tests.ops.support import LANGUAGES, call, mint_token
+
+ACCESS_FIELDS = {"time", "level", "logger", "pid", "message", "request_id", "client_request_id", "caller",
+                 "route", "method", "status", "duration_ms"}
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    """Every line of the server's stderr, each of which must be one JSON object."""
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+@pytest.mark.standalone
+def test_serve_logs_one_json_line_per_request_without_tokens_or_bodies(tmp_path: Path) -> None:
+    secret_name = f"Private name {uuid.uuid4()}"
+    with running_graphlang(tmp_path) as server:
+        token = mint_token(server)
+        created = call(server, "POST", LANGUAGES, token=token, headers={"client-request-id": "client-42"},
+                       json={"tag": "fr-FR", "displayName": secret_name})
+        assert created.status_code == 201
+        rejected = call(server, "GET", f"{LANGUAGES}?access_token={token}", token="not-a-token")
+        assert rejected.status_code == 401
+        server.process.terminate()
+        server.process.wait(timeout=30)
+        stderr = (server.log_dir / "stderr.log").read_text()
+
+    assert token not in stderr
+    assert "not-a-token" not in stderr
+    assert secret_name not in stderr
+    access = [line for line in json_lines(stderr) if line["logger"] == ACCESS_LOGGER]
+    by_id = {line["request_id"]: line for line in access}
+    post = by_id[created.headers["request-id"]]
+    assert set(post) == ACCESS_FIELDS
+    assert post["client_request_id"] == "client-42"
+    assert post["caller"] == "alice@contoso.com"
+    assert (post["route"], post["method"], post["status"]) == (LANGUAGES, "POST", 201)
+    assert post["duration_ms"] >= 0
+    refused = by_id[rejected.headers["request-id"]]
+    assert refused["client_request_id"] == refused["request_id"]
+    assert (refused["caller"], refused["route"], refused["status"]) == (None, LANGUAGES, 401)
+
+
+def test_plain_text_access_line_names_method_route_status_and_request_id(
+        client: TestClient, tokens: Tokens, caplog: pytest.LogCaptureFixture) -> None:
+    token = tokens.delegated()
+    with caplog.at_level(logging.INFO, logger=ACCESS_LOGGER):
+        response = client.get(LANGUAGES, headers={"Authorization": f"Bearer {token}"})
+
+    [record] = [r for r in caplog.records if r.name == ACCESS_LOGGER]
+    line = record.getMessage()
+    assert line.startswith(f"GET {LANGUAGES} 200 ")
+    assert response.headers["request-id"] in line
+    assert token not in line

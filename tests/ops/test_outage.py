@@ -1,0 +1,66 @@
+"""The database goes away and comes back: 503 with Retry-After meanwhile, then service by itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from graphlang.app import create_app
+from graphlang.config import Settings
+from graphlang.services import create_services
+from tests.e2e.process import running_graphlang
+from tests.factories import Tokens
+from tests.ops.support import LANGUAGES, call, mint_token, postgres_cluster, shared_server_database, wait_for
+
+
+@pytest.mark.standalone
+def test_an_unreachable_database_is_503_and_not_ready_until_it_returns(tmp_path: Path) -> None:
+    with postgres_cluster() as cluster, \
+            running_graphlang(tmp_path, extra_env={"GRAPHLANG_DATABASE_URL": cluster.url}) as server:
+        token = mint_token(server)
+        created = call(server, "POST", LANGUAGES, token=token, json={"tag": "it-IT"})
+        assert created.status_code == 201
+        item = f"{LANGUAGES}/{created.json()['id']}"
+        assert call(server, "GET", "/_graphlang/ready").status_code == 200
+
+        cluster.stop()
+        for method, path, body in (("GET", item, None), ("POST", LANGUAGES, {"tag": "es-ES"}),
+                                   ("PATCH", item, {"displayName": "during the outage"})):
+            refused = call(server, method, path, token=token, json=body)
+            assert refused.status_code == 503, refused.text
+            assert refused.headers["Retry-After"] == "5"
+            error = refused.json()["error"]
+            assert error["code"] == "serviceNotAvailable"
+            assert "Traceback" not in refused.text
+        not_ready = call(server, "GET", "/_graphlang/ready")
+        assert not_ready.status_code == 503
+        assert not_ready.json()["error"]["code"] == "serviceNotAvailable"
+        assert call(server, "GET", "/_graphlang/health").status_code == 200
+
+        cluster.start()
+        wait_for(lambda: call(server, "GET", item, token=token).status_code == 200, "recovery")
+        assert call(server, "GET", "/_graphlang/ready").status_code == 200
+        assert call(server, "GET", item, token=token).json()["displayName"] == created.json()["displayName"]
+        listed = call(server, "GET", LANGUAGES, token=token).json()["value"]
+        assert [language["tag"] for language in listed] == ["it-IT"]  # nothing written during the outage
+        assert "Traceback" not in server.logs()
+
+
+@pytest.mark.standalone
+def test_a_request_that_waits_longer_than_the_pool_timeout_is_503(tmp_path: Path) -> None:
+    with shared_server_database() as url:
+        settings = Settings.from_env({"GRAPHLANG_DATA_DIR": str(tmp_path), "GRAPHLANG_DATABASE_URL": url,
+                                      "GRAPHLANG_POOL_SIZE": "1", "GRAPHLANG_POOL_MAX_OVERFLOW": "0",
+                                      "GRAPHLANG_POOL_TIMEOUT_SECONDS": "1"})
+        services = create_services(settings, auto_migrate=True)
+        headers = Tokens(services).headers()
+        with TestClient(create_app(settings, services)) as client:
+            assert client.get(LANGUAGES, headers=headers).status_code == 200
+            with services.engine.connect():  # the pool's only connection, held
+                waited = client.get(LANGUAGES, headers=headers)
+            assert waited.status_code == 503
+            assert waited.headers["Retry-After"] == "5"
+            assert waited.json()["error"]["code"] == "serviceNotAvailable"
+            assert client.get(LANGUAGES, headers=headers).status_code == 200

@@ -1,0 +1,75 @@
+"""``serve`` runs only on the schema of its own version; ``graphlang db upgrade`` gets it there."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from graphlang.storage import migrate
+from graphlang.storage.engine import make_engine
+from tests.e2e.process import clean_env, graphlang_command
+from tests.ops.support import shared_server_database
+
+
+def graphlang(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run a graphlang command to its end; a server that starts when it should not is killed."""
+    return subprocess.run([*graphlang_command(), *args], env=env, capture_output=True, text=True, timeout=60,
+                          check=False, stdin=subprocess.DEVNULL)
+
+
+def set_revision(url: str, revision: str) -> None:
+    """Put the database at ``revision`` of the migrations, or at a revision no graphlang knows."""
+    engine = make_engine(url)
+    try:
+        if revision == "0001":
+            migrate.upgrade(engine, revision)
+            return
+        migrate.upgrade(engine)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :revision"), {"revision": revision})
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def database(backend: str, tmp_path: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'graphlang.db'}"
+        return
+    with shared_server_database() as url:
+        yield url
+
+
+@pytest.mark.standalone
+def test_serve_refuses_a_postgres_database_that_is_not_migrated(tmp_path: Path) -> None:
+    with shared_server_database() as url:
+        env = clean_env(tmp_path / "data", "admin", {"GRAPHLANG_DATABASE_URL": url})
+        set_revision(url, "0001")
+        refused = graphlang(env, "serve", "--port", "0")
+        assert refused.returncode == 1
+        assert "listening" not in refused.stdout
+        assert f"at revision '0001', not {migrate.head_revision()!r}" in refused.stderr
+        assert "run 'graphlang db upgrade' first" in refused.stderr
+
+        upgraded = graphlang(env, "db", "upgrade")
+        assert upgraded.returncode == 0, upgraded.stderr
+        assert upgraded.stdout.strip() == f"database at revision {migrate.head_revision()}"
+
+
+@pytest.mark.standalone
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_serve_and_upgrade_refuse_a_schema_from_a_newer_version(tmp_path: Path, backend: str) -> None:
+    with database(backend, tmp_path) as url:
+        set_revision(url, "9999_from_the_future")
+        env = clean_env(tmp_path / "data", "admin", {"GRAPHLANG_DATABASE_URL": url})
+        for command in (("serve", "--port", "0"), ("db", "upgrade")):
+            refused = graphlang(env, *command)
+            assert refused.returncode == 1
+            assert "at revision '9999_from_the_future', which this version of graphlang does not know" \
+                in refused.stderr
+            assert "Traceback" not in refused.stderr

@@ -1,0 +1,74 @@
+"""``serve --workers N``: N processes on one port, one admin token, metrics added up over all of them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from graphlang.auth.keys import load_or_create
+from graphlang.services import derived_admin_token
+from tests.e2e.process import GraphlangServer, running_graphlang
+from tests.ops.support import LANGUAGES, call, mint_token, wait_for
+
+REQUESTS = 30
+
+
+def worker_pids(server: GraphlangServer) -> set[int]:
+    pid = server.process.pid
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return {int(child) for child in children}
+
+
+def answered_ok(server: GraphlangServer) -> float:
+    """The 200s of the languages route, as counted by /metrics."""
+    text = call(server, "GET", "/metrics").text
+    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+               if sample.name == "graphlang_http_requests_total"
+               and sample.labels == {"route": LANGUAGES, "method": "GET", "status": "200"})
+
+
+def serving_pids(server: GraphlangServer) -> set[int]:
+    """The processes that logged answering the languages route."""
+    lines = [json.loads(line) for line in (server.log_dir / "stderr.log").read_text().splitlines() if line]
+    return {line["pid"] for line in lines if line.get("route") == LANGUAGES and line.get("status") == 200}
+
+
+@pytest.mark.standalone
+def test_workers_share_the_port_the_admin_token_and_the_metrics(tmp_path: Path) -> None:
+    # No admin token configured: every worker derives the same one from the shared signing key.
+    with running_graphlang(tmp_path, extra_args=["--workers", "2"],
+                           extra_env={"GRAPHLANG_ADMIN_TOKEN": ""}) as server:
+        wait_for(lambda: len(worker_pids(server)) == 2, "two workers running")
+        token = mint_token(server)
+        admin = derived_admin_token(load_or_create(server.data_dir / "signing-key.pem"))
+
+        for _ in range(REQUESTS):  # each on a new connection, so the kernel spreads them over the workers
+            assert call(server, "GET", LANGUAGES, token=token).status_code == 200
+            assert call(server, "GET", "/_graphlang/requests", token=admin).status_code == 200
+
+        workers = worker_pids(server)
+        assert serving_pids(server) == workers  # so the sum below is over both workers
+        assert answered_ok(server) == REQUESTS
+
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=60) == -signal.SIGTERM
+        assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+
+
+@pytest.mark.standalone
+def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
+    with running_graphlang(tmp_path, extra_args=["--workers", "2"]) as server:
+        wait_for(lambda: len(worker_pids(server)) == 2, "two workers running")
+        token = mint_token(server)
+        victim = min(worker_pids(server))
+        os.kill(victim, signal.SIGKILL)
+
+        wait_for(lambda: len(worker_pids(server)) == 2 and victim not in worker_pids(server),
+                 "a new worker in place of the killed one")
+        for _ in range(10):
+            assert call(server, "GET", LANGUAGES, token=token).status_code == 200
