@@ -1,41 +1,108 @@
-"""The ceiling: a raw ASGI app answering with the same bytes graphlang would, and no work at all.
+"""The ceiling: a raw ASGI app that answers with the bytes graphlang answered, and does nothing else.
 
-Run under the same server and worker settings as graphlang, it measures what the stack itself
-costs, so graphlang's throughput can be reported as a ratio that machine noise cancels out of.
+    python bench/ceiling.py [--workers N]     (CEILING_BODIES names a directory of answers)
+
+It runs on the server and worker settings ``graphlang serve`` uses (uvicorn, httptools, uvloop, one
+listening socket shared by N forked workers), so it measures what the stack itself costs, and
+graphlang's throughput can be reported as a fraction of it that machine noise mostly cancels out of.
+The answer depends on the method, as graphlang's would: GET of a collection (a path ending in
+``/languages``) gets the listing, any other GET the item, PATCH the updated item, POST the created
+item (201) and DELETE nothing (204).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import signal
+import socket
+import sys
 from pathlib import Path
 from typing import Any
 
-BODY = Path(os.environ.get("CEILING_BODY_FILE", "")).read_bytes() if os.environ.get("CEILING_BODY_FILE") else (
-    b'{"id":"00000000-0000-0000-0000-000000000000"}'
-)
-_JSON = [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode())]
-_STATUS = {"GET": 200, "PATCH": 200, "POST": 201, "DELETE": 204}
+import uvicorn
+
+
+def _answer(name: str, status: int) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    directory = os.environ.get("CEILING_BODIES")
+    body = Path(directory, f"{name}.json").read_bytes() if directory else b'{"id":"0"}'
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    return status, headers, body
+
+
+ITEM = _answer("item", 200)
+LISTING = _answer("list", 200)
+PATCHED = _answer("patch", 200)
+CREATED = _answer("post", 201)
+EMPTY: tuple[int, list[tuple[bytes, bytes]], bytes] = (204, [], b"")
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            else:
+                await send({"type": "lifespan.shutdown.complete"})
+                return
     if scope["type"] != "http":
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                else:
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
         return
     more = True
-    while more:  # drain the request body, as a real handler must
+    while more:  # read the request body, as a real handler must
         message = await receive()
         more = message.get("more_body", False)
-    status = _STATUS.get(scope["method"], 200)
-    if status == 204:
-        await send({"type": "http.response.start", "status": 204, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
+    method = scope["method"]
+    if method == "GET":
+        status, headers, body = LISTING if scope["path"].endswith("/languages") else ITEM
+    elif method == "PATCH":
+        status, headers, body = PATCHED
+    elif method == "POST":
+        status, headers, body = CREATED
+    else:
+        status, headers, body = EMPTY
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def serve(sock: socket.socket) -> None:
+    # The settings graphlang.server.serve_app uses.
+    config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False, server_header=False,
+                            date_header=False, loop="auto", http="auto")
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--workers", type=int, default=1)
+    workers = parser.parse_args().workers
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(2048)
+    print(f"ceiling listening on http://127.0.0.1:{sock.getsockname()[1]}/", flush=True)
+    if workers == 1:
+        serve(sock)
         return
-    await send({"type": "http.response.start", "status": status, "headers": _JSON})
-    await send({"type": "http.response.body", "body": BODY})
+    children = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            serve(sock)
+            os._exit(0)
+        children.append(pid)
+
+    def stop(signum: int, _frame: object) -> None:
+        for child in children:
+            os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for child in children:
+        os.waitpid(child, 0)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -30,8 +30,8 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def run(settings: Settings, *, announce_json: bool = False) -> None:
-    configure_logging(settings)
     check_workers(settings)
+    configure_logging(settings)
     check_binding(settings)
     services = create_services(settings)
     load_configured_seed(services)

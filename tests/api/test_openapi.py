@@ -10,6 +10,7 @@ import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator
 from starlette.testclient import TestClient
 
+from graphlang.describe import catalog
 from graphlang.model import enums
 from graphlang.model.properties import PROPERTIES
 from tests.api.support import ME, create
@@ -66,6 +67,12 @@ def test_every_served_route_and_method_is_described(client: TestClient, document
             assert "x-graphlang-undescribed" not in operation, (
                 f"{method} {template} has no entry in graphlang.describe.operations"
             )
+
+
+def test_every_described_operation_is_a_served_one(document: dict[str, Any]) -> None:
+    for path, methods in catalog.OPERATIONS.items():
+        for method in methods:
+            assert method.lower() in document["paths"].get(path, {}), f"{method} {path} is described, not served"
 
 
 def test_every_documented_path_is_served(client: TestClient, document: dict[str, Any], tokens: Tokens) -> None:

@@ -63,17 +63,18 @@ def test_inserts_and_deletes_between_pages_never_repeat_or_skip_an_item(
     assert seen == expected
 
 
-def test_a_filtered_descending_order_with_nulls_pages_exactly_like_one_big_page(
+def test_orders_with_nulls_and_mixed_directions_page_exactly_like_one_big_page(
         client: TestClient, tokens: Tokens) -> None:
     headers = tokens.headers()
     levels = [None, "elementary", "nativeOrBilingual", None, "conversational", "elementary"] * 4
     for n, level in enumerate(levels):
         create(client, headers, {"displayName": f"item {n % 3}", "spoken": level, "isSearchable": n % 2 == 0})
-    query = "$filter=isSearchable eq true or spoken eq null&$orderby=spoken desc,displayName"
-    whole = ids(follow(client, headers, f"{ME}?{query}&$top=20"))
-    assert len(whole) == 16
-    for top in (1, 2, 3):
-        assert ids(follow(client, headers, f"{ME}?{query}&$top={top}")) == whole
+    for query, size in [("$filter=isSearchable eq true or spoken eq null&$orderby=spoken desc,displayName", 16),
+                        ("$orderby=isSearchable desc,spoken,displayName desc", 24)]:
+        whole = ids(follow(client, headers, f"{ME}?{query}&$top=20"))
+        assert len(whole) == size
+        for top in (1, 2, 3):
+            assert ids(follow(client, headers, f"{ME}?{query}&$top={top}")) == whole
 
 
 def test_pages_default_to_the_configured_page_size(client: TestClient, tokens: Tokens) -> None:

@@ -8,9 +8,11 @@ import signal
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 
 from graphlang.auth.keys import load_or_create
+from graphlang.cli import main
 from graphlang.services import derived_admin_token
 from tests.e2e.process import GraphlangServer, running_graphlang
 from tests.ops.support import LANGUAGES, call, mint_token, wait_for
@@ -72,3 +74,9 @@ def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
                  "a new worker in place of the killed one")
         for _ in range(10):
             assert call(server, "GET", LANGUAGES, token=token).status_code == 200
+
+
+def test_several_workers_need_a_database_they_can_share() -> None:
+    result = CliRunner().invoke(main, ["--database-url", "sqlite://", "serve", "--port", "0", "--workers", "2"])
+    assert result.exit_code == 1
+    assert "several workers need a shared database" in result.output

@@ -7,8 +7,11 @@ server keeps caches of the data it replaced.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -19,6 +22,7 @@ from graphlang.cli.root import open_services, settings_of
 from graphlang.config import Settings
 
 FILE = click.Path(dir_okay=False, path_type=Path, allow_dash=True)
+JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
 
 
 def _stored_services(settings: Settings) -> Any:
@@ -61,29 +65,58 @@ def export_state(ctx: click.Context, file: Path | None) -> None:
     click.echo(f"exported {_summary(counts.to_json())}", err=True)
 
 
-def _document(source: IO[bytes], name: str) -> Any:
+def _document(text: bytes, name: str) -> Any:
     try:
-        return orjson.loads(source.read())
+        return orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         raise click.ClickException(f"{name} is not valid JSON: {exc}") from exc
 
 
+@contextmanager
+def _opened(file: Path) -> Iterator[IO[bytes]]:
+    if str(file) == "-":
+        yield sys.stdin.buffer
+        return
+    try:
+        source = file.open("rb")
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {file}: {exc.strerror}") from exc
+    with source:
+        yield source
+
+
+def _import_json_lines(settings: Settings, lines: Iterable[bytes]) -> None:
+    from graphlang.controls.jsonlines import JsonLinesError, load_json_lines
+    from graphlang.storage.bulk import BulkLoadError
+
+    services = _stored_services(settings)
+    try:
+        counts = load_json_lines(services.store, lines, settings.tenant)
+    except (JsonLinesError, BulkLoadError) as exc:
+        raise click.ClickException(f"{exc} Nothing was imported.") from exc
+    finally:
+        services.close()
+    click.echo(f"imported {_summary(counts)}")
+
+
 @click.command("import", help="Replace the whole state with a snapshot file (as written by 'graphlang "
-                              "export' or GET /_graphlang/snapshot); '-' reads standard input. All of "
-                              "it is imported, or (on any error) nothing.")
+                              "export' or GET /_graphlang/snapshot), or every user and language with a "
+                              "JSON Lines file (.jsonl: one user or language per line, see "
+                              "docs/seeding.md); '-' reads standard input. All of it is imported, or "
+                              "(on any error) nothing.")
 @click.argument("file", type=FILE)
 @click.pass_context
 def import_state(ctx: click.Context, file: Path) -> None:
+    from graphlang.controls.jsonlines import looks_like_json_lines
     from graphlang.storage.snapshot import SnapshotError, load_snapshot, tables_in
 
-    if str(file) == "-":
-        document = _document(sys.stdin.buffer, "standard input")
-    else:
-        try:
-            with file.open("rb") as source:
-                document = _document(source, str(file))
-        except OSError as exc:
-            raise click.ClickException(f"cannot read {file}: {exc.strerror}") from exc
+    name = "standard input" if str(file) == "-" else str(file)
+    with _opened(file) as source:
+        first = source.readline()
+        if file.suffix.lower() in JSON_LINES_SUFFIXES or looks_like_json_lines(first):
+            _import_json_lines(settings_of(ctx), itertools.chain([first], source))
+            return
+        document = _document(first + source.read(), name)
     services = _stored_services(settings_of(ctx))
     try:
         counts = load_snapshot(services.store, tables_in(document))

@@ -94,7 +94,11 @@ def _parameters(limits: QueryLimits) -> dict[str, Schema]:
 
 
 def _headers(names: Iterable[str]) -> dict[str, Schema]:
-    """Response headers by name; a name ending in "?" is sent only in some of the answers."""
+    """Response headers by name; a name ending in "?" is sent only in some of the answers.
+
+    Written out in full rather than as references: schemathesis reads ``required`` only from a
+    header object itself, so a referenced required header would go unchecked.
+    """
     rendered: dict[str, Schema] = {}
     for name in (*_ALWAYS, *names):
         bare = name.removesuffix("?")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import and_, false, or_, tuple_
+from sqlalchemy import ColumnElement, and_, false, literal, or_, tuple_
 
 from graphlang.odata.compiler import Condition, SortKey
 from graphlang.odata.skiptoken import invalid_skiptoken
@@ -35,22 +35,27 @@ def check_position(sort: Sequence[SortKey], values: Sequence[Any]) -> None:
             raise invalid_skiptoken()
 
 
+def _bound(key: SortKey, value: Any) -> ColumnElement[Any]:
+    # Typed by the column, so that booleans compare as values (SQLAlchemy refuses 'col > true').
+    return literal(value, key.column.type)
+
+
 def _after(key: SortKey, value: Any) -> Condition | None:
     """Rows strictly after ``value`` on this key alone; None when there are none."""
     column = key.column
     if key.descending:
         if value is None:
             return None
-        before: Condition = column < value
+        before: Condition = column < _bound(key, value)
         return before
     if value is None:
         return column.is_not(None)
-    beyond: Condition = column > value
+    beyond: Condition = column > _bound(key, value)
     return beyond
 
 
 def _equal(key: SortKey, value: Any) -> Condition:
-    return key.column.is_(None) if value is None else key.column == value
+    return key.column.is_(None) if value is None else key.column == _bound(key, value)
 
 
 def seek_after(sort: Sequence[SortKey], values: Sequence[Any]) -> Condition:
@@ -59,7 +64,8 @@ def seek_after(sort: Sequence[SortKey], values: Sequence[Any]) -> Condition:
     directions = {key.descending for key in sort}
     if len(directions) == 1 and not any(column.nullable for column in columns):
         # One direction and no NULLs: a row-value comparison, which both databases seek in an index.
-        rows, position = tuple_(*columns), tuple_(*values)
+        position = tuple_(*(_bound(key, value) for key, value in zip(sort, values, strict=True)))
+        rows = tuple_(*columns)
         return rows < position if sort[0].descending else rows > position
     branches: list[Condition] = []
     equal_so_far: list[Condition] = []
@@ -74,5 +80,5 @@ def seek_after(sort: Sequence[SortKey], values: Sequence[Any]) -> Condition:
     if first.column.nullable:
         return or_(*branches)
     # A redundant bound on the leading key lets the database seek instead of scanning the user's rows.
-    bound = first.column <= value if first.descending else first.column >= value
+    bound = first.column <= _bound(first, value) if first.descending else first.column >= _bound(first, value)
     return and_(bound, or_(*branches))

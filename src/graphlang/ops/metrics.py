@@ -64,7 +64,8 @@ class Metrics:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.registry = CollectorRegistry(auto_describe=True)
-        if multiprocess_dir() is not None:
+        self.across_processes = multiprocess_dir() is not None
+        if self.across_processes:
             # prometheus-client picks file-backed values when it is imported; the supervisor sets the
             # directory before forking workers, possibly after that import.
             prometheus_values.ValueClass = prometheus_values.get_value_class()  # type: ignore[no-untyped-call]
@@ -94,7 +95,10 @@ class Metrics:
             self.throttled.labels(ctx.route).inc()
         if "fault" in controls:
             self.faulted.labels(ctx.route, str(response.status_code)).inc()
-        self.sample_pool()
+        if self.across_processes:
+            # A scrape samples the pool of the worker it reaches; the other workers report the state
+            # they noted as they finished their last request.
+            self.sample_pool()
 
     def sample_pool(self) -> None:
         pool = self.engine.pool
@@ -106,11 +110,10 @@ class Metrics:
 
     def exposition(self) -> bytes:
         self.sample_pool()
-        path = multiprocess_dir()
-        if path is None:
+        if not self.across_processes:
             return bytes(generate_latest(self.registry))
         combined = CollectorRegistry()
-        MultiProcessCollector(combined, path=path)  # type: ignore[no-untyped-call]
+        MultiProcessCollector(combined, path=multiprocess_dir())  # type: ignore[no-untyped-call]
         return bytes(generate_latest(combined))
 
     async def endpoint(self, ctx: RequestContext, params: Mapping[str, str]) -> Response:

@@ -1,0 +1,238 @@
+"""The JSON Lines import format: one user or one languageProficiency per line, for bulk loads.
+
+    {"type": "user", "userPrincipalName": "adele@contoso.com", "displayName": "Adele Vance",
+     "id": "<GUID, optional>", "tenantId": "<GUID, optional>"}
+    {"type": "language", "userId": "<the user's id>", "id": "<GUID, optional>", "tag": "en-US",
+     "spoken": "nativeOrBilingual", "createdDateTime": "2026-01-01T00:00:00.0000000Z", ...}
+
+A user's ``id`` defaults to the one ``graphlang token --user UPN`` derives, as in seed fixtures. A
+language line is a languageProficiency as Graph returns it: its settable properties are validated
+exactly as POST validates them; ``id``, ``createdDateTime``, ``lastModifiedDateTime``, ``createdBy``
+and ``lastModifiedBy`` are kept when given (by default: a new id, the import time, and the owning
+user). ``userId`` must name a user on an earlier line. Blank lines are skipped. Every problem names
+its line.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Any
+
+import orjson
+
+from graphlang.errors import BadRequest
+from graphlang.model.enums import DEFAULT_AUDIENCES
+from graphlang.model.tags import display_name_for
+from graphlang.model.timestamps import now_ticks, ticks_from_datetime
+from graphlang.model.validation import parse_changes
+from graphlang.storage.bulk import replacing_people
+from graphlang.storage.store import Store, derived_user_id
+
+USER_COLUMNS = ("id", "tenant_id", "user_principal_name", "upn_key", "display_name", "created_ticks")
+LANGUAGE_COLUMNS = (
+    "id", "user_id", "display_name", "tag", "tag_key", "spoken", "written", "reading", "proficiency",
+    "allowed_audiences", "is_searchable", "thumbnail_url", "confidence_score", "user_has_verified_accuracy",
+    "source", "sources", "created_by", "last_modified_by", "created_ticks", "modified_ticks", "version",
+)
+USER_MEMBERS = frozenset({"type", "id", "tenantId", "userPrincipalName", "displayName"})
+# Members of a language line that are not settable properties; every other one goes to validation.
+LANGUAGE_KEPT = ("type", "userId", "id", "createdDateTime", "lastModifiedDateTime", "createdBy", "lastModifiedBy")
+MEMO_TYPES = (str, bool, int, float)
+MEMO_SIZE = 100_000
+RECENT_USERS = 10_000  # owners remembered for their languages' default createdBy; others are looked up
+
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_TIMESTAMP = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,12}))?(Z|[+-]\d{2}:\d{2})", re.IGNORECASE)
+
+Owner = tuple[str, str | None]  # (user principal name, display name)
+OwnerLookup = Callable[[str], Owner | None]
+
+
+class JsonLinesError(ValueError):
+    """A line cannot be imported; the message names the line and the member at fault."""
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    kind: str  # "user" or "language"
+    values: tuple[Any, ...]  # in USER_COLUMNS or LANGUAGE_COLUMNS order
+
+
+def looks_like_json_lines(first_line: bytes) -> bool:
+    """Whether a file's first line is a whole JSON object with a ``type``: a snapshot document never is."""
+    try:
+        entry = orjson.loads(first_line)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(entry, dict) and "type" in entry
+
+
+def identity_set(user_id: str, upn: str, name: str | None) -> bytes:
+    """The identitySet of a user acting on their own languages, as a seed fixture records it."""
+    return orjson.dumps({"application": None, "device": None, "user": {"displayName": name or upn, "id": user_id}})
+
+
+@lru_cache(maxsize=4096)
+def timestamp_ticks(text: str) -> int | None:
+    """A DateTimeOffset in ISO 8601 form (``2026-01-01T00:00:00.0000000Z``) as stored ticks, or None."""
+    found = _TIMESTAMP.fullmatch(text)
+    if found is None:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = found.groups()
+    offset = timedelta(0)
+    if zone.upper() != "Z":
+        offset = (-1 if zone[0] == "-" else 1) * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+    try:
+        moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
+                          tzinfo=timezone(offset) if offset else UTC)
+    except ValueError:
+        return None
+    return ticks_from_datetime(moment) + int((fraction or "")[:7].ljust(7, "0"))
+
+
+class LineReader:
+    """Turns lines into rows; ``owner`` finds a user defined on an earlier line that it no longer holds."""
+
+    def __init__(self, default_tenant: str, now: int, owner: OwnerLookup) -> None:
+        self.default_tenant = default_tenant.lower()
+        self.now = now
+        self.owner = owner
+        self._recent: OrderedDict[str, bytes] = OrderedDict()  # user id -> identitySet
+        self._validated: dict[tuple[str, type, Any], dict[str, Any]] = {}
+
+    def read(self, number: int, line: bytes) -> Record | None:
+        if not line.strip():
+            return None
+        try:
+            entry = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise JsonLinesError(f"Line {number} is not valid JSON: {exc}.") from exc
+        if not isinstance(entry, dict):
+            raise JsonLinesError(f"Line {number} must be a JSON object.")
+        kind = entry.get("type")
+        try:
+            if kind == "language":
+                return Record("language", self._language(entry))
+            if kind == "user":
+                return Record("user", self._user(entry))
+        except BadRequest as exc:
+            raise JsonLinesError(f"Line {number}: {exc.message}") from exc
+        raise JsonLinesError(f"Line {number}: the member 'type' must be 'user' or 'language'.")
+
+    def _user(self, entry: Mapping[str, Any]) -> tuple[Any, ...]:
+        unknown = sorted(set(entry) - USER_MEMBERS)
+        if unknown:
+            raise BadRequest(f"a user has no member '{unknown[0]}'; the members are "
+                             f"{', '.join(sorted(USER_MEMBERS))}.")
+        upn = _text("userPrincipalName", entry.get("userPrincipalName"))
+        if upn is None:
+            raise BadRequest("the member 'userPrincipalName' is required.")
+        tenant = _guid("tenantId", entry.get("tenantId")) or self.default_tenant
+        user_id = _guid("id", entry.get("id")) or derived_user_id(tenant, upn)
+        name = _text("displayName", entry.get("displayName"))
+        self._recent[user_id] = identity_set(user_id, upn, name)
+        if len(self._recent) > RECENT_USERS:
+            self._recent.popitem(last=False)
+        return (user_id, tenant, upn, upn.lower(), name, self.now)
+
+    def _language(self, entry: dict[str, Any]) -> tuple[Any, ...]:
+        kept = {name: entry.pop(name, None) for name in LANGUAGE_KEPT}
+        user_id = _guid("userId", kept["userId"])
+        if user_id is None:
+            raise BadRequest("the member 'userId' is required: the id of a user on an earlier line.")
+        owner = self._owner_identity(user_id)
+        language_id = _guid("id", kept["id"]) or str(uuid.uuid4())
+        created = _ticks("createdDateTime", kept["createdDateTime"]) or self.now
+        modified = _ticks("lastModifiedDateTime", kept["lastModifiedDateTime"]) or created
+        created_by = _identity("createdBy", kept["createdBy"], owner)
+        changes = self._settable(entry)
+        tag = changes.get("tag")
+        display_name = changes["display_name"] if "display_name" in changes else (
+            display_name_for(tag) if tag else None)
+        get = changes.get
+        return (
+            language_id, user_id, display_name, tag, get("tag_key"), get("spoken"), get("written"),
+            get("reading"), get("proficiency"), get("allowed_audiences", DEFAULT_AUDIENCES),
+            get("is_searchable"), get("thumbnail_url"), get("confidence_score"),
+            get("user_has_verified_accuracy"), get("source"), get("sources"), created_by,
+            _identity("lastModifiedBy", kept["lastModifiedBy"], created_by), created, modified, 1,
+        )
+
+    def _settable(self, entry: Mapping[str, Any]) -> dict[str, Any]:
+        """``parse_changes``, property by property, remembering what each scalar value validated to:
+        a bulk load repeats the same few tags and levels millions of times."""
+        changes: dict[str, Any] = {}
+        memo = self._validated
+        for name, value in entry.items():
+            if not isinstance(value, MEMO_TYPES):
+                changes.update(parse_changes({name: value}))
+                continue
+            key = (name, type(value), value)  # the type too: True == 1, but only one is a boolean
+            columns = memo.get(key)
+            if columns is None:
+                if len(memo) >= MEMO_SIZE:
+                    memo.clear()
+                columns = memo[key] = parse_changes({name: value})
+            changes.update(columns)
+        return changes
+
+    def _owner_identity(self, user_id: str) -> bytes:
+        found = self._recent.get(user_id)
+        if found is not None:
+            return found
+        owner = self.owner(user_id)
+        if owner is None:
+            raise BadRequest(f"the member 'userId' names the user '{user_id}', which no earlier line defines.")
+        return identity_set(user_id, *owner)
+
+
+def _text(member: str, value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or "\x00" in value:
+        raise BadRequest(f"the member '{member}' must be a non-empty string.")
+    return value.strip()
+
+
+def _guid(member: str, value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or _GUID.fullmatch(value) is None:
+        raise BadRequest(f"the member '{member}' must be a GUID, got {orjson.dumps(value).decode()}.")
+    return value.lower()
+
+
+def _ticks(member: str, value: object) -> int | None:
+    if value is None:
+        return None
+    ticks = timestamp_ticks(value) if isinstance(value, str) else None
+    if ticks is None:
+        raise BadRequest(f"the member '{member}' must be a DateTimeOffset such as "
+                         f"2026-01-01T00:00:00.0000000Z, got {orjson.dumps(value).decode()}.")
+    return ticks
+
+
+def _identity(member: str, value: object, default: bytes) -> bytes:
+    if value is None:
+        return default
+    if not isinstance(value, dict):
+        raise BadRequest(f"the member '{member}' must be an identitySet object.")
+    return orjson.dumps(value)
+
+
+def load_json_lines(store: Store, lines: Iterable[bytes], default_tenant: str) -> dict[str, int]:
+    """Replace every user and language with the lines' records, in one transaction; returns the counts."""
+    with replacing_people(store, {"user": USER_COLUMNS, "language": LANGUAGE_COLUMNS}) as load:
+        reader = LineReader(default_tenant, now_ticks(), load.owner)
+        for number, line in enumerate(lines, 1):
+            record = reader.read(number, line)
+            if record is not None:
+                load.add(record.kind, record.values, number)
+    return {"users": load.counts["user"], "languages": load.counts["language"]}
