@@ -27,7 +27,9 @@ def main() -> None:
     parser.add_argument("--workload", default="get_item", choices=sorted(TARGETS))
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
+    parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
+    parser.add_argument("--format", default="flamegraph", choices=["flamegraph", "raw", "speedscope"],
+                        help="py-spy output format [flamegraph: SVG]")
     args = parser.parse_args()
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     wrk = ensure_wrk()
@@ -42,7 +44,7 @@ def main() -> None:
             args.output.parent.mkdir(parents=True, exist_ok=True)
             recorder = subprocess.Popen([py_spy, "record", "--pid", str(server.process.pid), "--rate",
                                          str(args.rate), "--duration", str(args.seconds), "--format",
-                                         "flamegraph", "--output", str(args.output), "--nonblocking"])
+                                         args.format, "--output", str(args.output), "--nonblocking"])
             time.sleep(1)
             stats = run_wrk(wrk, server.base, config, args.seconds - 2, args.connections, workdir)
             recorder.wait()

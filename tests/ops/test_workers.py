@@ -17,7 +17,7 @@ from graphlang.services import derived_admin_token
 from tests.e2e.process import GraphlangServer, running_graphlang
 from tests.ops.support import LANGUAGES, call, mint_token, wait_for
 
-REQUESTS = 30
+REQUESTS = 12
 
 
 def worker_pids(server: GraphlangServer) -> set[int]:
