@@ -22,7 +22,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def _uses_project_fixtures(item: pytest.Item) -> bool:
     """Whether any fixture of the test is the project's own (conftest or test module), as opposed to
     pytest's, a plugin's, or a direct parametrization argument."""
-    definitions = item._fixtureinfo.name2fixturedefs  # type: ignore[attr-defined]
+    info = getattr(item, "_fixtureinfo", None)  # pytest keeps it on test functions only
+    if info is None:
+        return True  # not a plain test function: run it in both passes rather than guess
+    definitions = info.name2fixturedefs
     return any(definition.func.__module__.split(".")[0] == PROJECT_PACKAGE
                for name in getattr(item, "fixturenames", ()) for definition in definitions.get(name, ()))
 

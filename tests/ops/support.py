@@ -21,7 +21,7 @@ from graphlang.auth.tokens import mint
 from graphlang.config import Settings
 from graphlang.services import offline_signing_key
 from graphlang.storage.store import derived_user_id
-from tests.e2e.process import GraphlangServer, postgres_database
+from tests.e2e.process import GraphlangServer, graphlang_command, postgres_database
 
 POSTGRES_SERVER_URL = os.environ.get("GRAPHLANG_TEST_POSTGRES_URL",
                                      "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -33,6 +33,12 @@ def shared_server_database() -> Iterator[str]:
     """A database of its own on the shared PostgreSQL server (never stopped by these tests)."""
     with postgres_database(POSTGRES_SERVER_URL) as url:
         yield url
+
+
+def run_graphlang(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run a graphlang command to its end; a server that starts when it should not is killed."""
+    return subprocess.run([*graphlang_command(), *args], env=env, capture_output=True, text=True, timeout=60,
+                          check=False, stdin=subprocess.DEVNULL)
 
 
 def free_port() -> int:

@@ -10,9 +10,18 @@ from starlette.testclient import TestClient
 from graphlang.app import create_app
 from graphlang.config import Settings
 from graphlang.services import create_services
-from tests.e2e.process import running_graphlang
+from tests.e2e.process import clean_env, running_graphlang
 from tests.factories import Tokens
-from tests.ops.support import LANGUAGES, call, mint_token, postgres_cluster, shared_server_database, wait_for
+from tests.ops.support import (
+    LANGUAGES,
+    call,
+    free_port,
+    mint_token,
+    postgres_cluster,
+    run_graphlang,
+    shared_server_database,
+    wait_for,
+)
 
 
 @pytest.mark.standalone
@@ -64,3 +73,13 @@ def test_a_request_that_waits_longer_than_the_pool_timeout_is_503(tmp_path: Path
             assert waited.headers["Retry-After"] == "5"
             assert waited.json()["error"]["code"] == "serviceNotAvailable"
             assert client.get(LANGUAGES, headers=headers).status_code == 200
+
+
+def test_serve_does_not_start_without_its_database(tmp_path: Path) -> None:
+    url = f"postgresql://graphlang:secret-password@127.0.0.1:{free_port()}/graphlang"
+    env = clean_env(tmp_path, "admin", {"GRAPHLANG_DATABASE_URL": url})
+    refused = run_graphlang(env, "serve", "--port", "0")
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("Error: cannot reach the database: ")
+    assert "secret-password" not in refused.stderr
+    assert "Traceback" not in refused.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,14 +11,8 @@ from sqlalchemy import text
 
 from graphlang.storage import migrate
 from graphlang.storage.engine import make_engine
-from tests.e2e.process import clean_env, graphlang_command
-from tests.ops.support import shared_server_database
-
-
-def graphlang(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """Run a graphlang command to its end; a server that starts when it should not is killed."""
-    return subprocess.run([*graphlang_command(), *args], env=env, capture_output=True, text=True, timeout=60,
-                          check=False, stdin=subprocess.DEVNULL)
+from tests.e2e.process import clean_env
+from tests.ops.support import run_graphlang, shared_server_database
 
 
 def set_revision(url: str, revision: str) -> None:
@@ -50,13 +43,13 @@ def test_serve_refuses_a_postgres_database_that_is_not_migrated(tmp_path: Path) 
     with shared_server_database() as url:
         env = clean_env(tmp_path / "data", "admin", {"GRAPHLANG_DATABASE_URL": url})
         set_revision(url, "0001")
-        refused = graphlang(env, "serve", "--port", "0")
+        refused = run_graphlang(env, "serve", "--port", "0")
         assert refused.returncode == 1
         assert "listening" not in refused.stdout
         assert f"at revision '0001', not {migrate.head_revision()!r}" in refused.stderr
         assert "run 'graphlang db upgrade' first" in refused.stderr
 
-        upgraded = graphlang(env, "db", "upgrade")
+        upgraded = run_graphlang(env, "db", "upgrade")
         assert upgraded.returncode == 0, upgraded.stderr
         assert upgraded.stdout.strip() == f"database at revision {migrate.head_revision()}"
 
@@ -68,7 +61,7 @@ def test_serve_and_upgrade_refuse_a_schema_from_a_newer_version(tmp_path: Path, 
         set_revision(url, "9999_from_the_future")
         env = clean_env(tmp_path / "data", "admin", {"GRAPHLANG_DATABASE_URL": url})
         for command in (("serve", "--port", "0"), ("db", "upgrade")):
-            refused = graphlang(env, *command)
+            refused = run_graphlang(env, *command)
             assert refused.returncode == 1
             assert "at revision '9999_from_the_future', which this version of graphlang does not know" \
                 in refused.stderr

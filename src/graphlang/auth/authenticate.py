@@ -60,10 +60,21 @@ class Authenticator:
     async def authenticate_request(self, authorization: str | None) -> Principal:
         """``authenticate``, after fetching the issuer's keys on a worker thread when the token needs them."""
         if self.remote is not None:
-            kid = _unverified_kid(authorization)
+            kid = self._kid_to_verify(authorization)
             if kid is not None and self.remote.wants_fetch(kid):
                 await anyio.to_thread.run_sync(self.remote.refresh, kid)
         return self.authenticate(authorization)
+
+    def _kid_to_verify(self, authorization: str | None) -> str | None:
+        """The kid of a bearer token not verified yet; None when there is nothing to fetch keys for."""
+        try:
+            token = bearer_token(authorization)
+            if self.cache.get(token) is not None:
+                return None
+            kid = jwt.get_unverified_header(token).get("kid")
+        except (Unauthenticated, jwt.PyJWTError):
+            return None  # authenticate() reports what is wrong
+        return kid if isinstance(kid, str) else None
 
     def authenticate(self, authorization: str | None) -> Principal:
         if self.settings.auth == "none":
@@ -117,14 +128,6 @@ def bearer_token(authorization: str | None) -> str:
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated(INVALID, reason="the Authorization header is not 'Bearer <token>'")
     return token
-
-
-def _unverified_kid(authorization: str | None) -> str | None:
-    try:
-        kid = jwt.get_unverified_header(bearer_token(authorization)).get("kid")
-    except (Unauthenticated, jwt.PyJWTError):
-        return None  # authenticate() reports what is wrong
-    return kid if isinstance(kid, str) else None
 
 
 def is_loopback(host: str) -> bool:

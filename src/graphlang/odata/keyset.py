@@ -47,7 +47,7 @@ def _after(key: SortKey, value: Any) -> Condition | None:
         if value is None:
             return None
         before: Condition = column < _bound(key, value)
-        return before
+        return or_(before, column.is_(None)) if column.nullable else before
     if value is None:
         return column.is_not(None)
     beyond: Condition = column > _bound(key, value)
