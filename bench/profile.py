@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import TARGETS, ensure_wrk, prepare, run_wrk, start_graphlang, workloads  # noqa: E402
+from run import TARGETS, ensure_wrk, prepare, run_wrk, start_graphlang, workloads
 
 
 def main() -> None:

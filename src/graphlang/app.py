@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from graphlang.api import languages
-from graphlang.api.context import RequestContext
+from graphlang.api.context import RequestContext, without_invalid_host
 from graphlang.api.rendering import error_response, finish
 from graphlang.api.routing import Route, Router, split_path
 from graphlang.config import Settings
@@ -84,14 +84,20 @@ class GraphlangApp:
             return
         if scope["type"] != "http":
             return
+        scope, invalid_host = without_invalid_host(scope)
         ctx = RequestContext(Request(scope, receive), self.services)
-        response = await self.handle(ctx)
+        refusal = None if invalid_host is None else BadRequest(
+            f"The Host header '{invalid_host}' is not a host name or IP address with an optional port.")
+        response = await self.handle(ctx, refusal)
         await response(scope, receive, send)
 
-    async def handle(self, ctx: RequestContext) -> Response:
-        """Dispatch one request to a finished response; every failure is rendered here."""
+    async def handle(self, ctx: RequestContext, refusal: GraphError | None = None) -> Response:
+        """Dispatch one request to a finished response, or answer ``refusal``; every failure is
+        rendered here."""
         started = time.perf_counter()
         try:
+            if refusal is not None:
+                raise refusal
             response = await self.dispatch(ctx)
         except GraphError as error:
             response = error_response(ctx, error)
@@ -129,7 +135,7 @@ class GraphlangApp:
             # Known before authentication, so that metrics and logs name the route of a 401 too.
             ctx.route = f"/{version}{found[0].template}"
         ctx.principal = await self.services.authenticator.authenticate_request(
-            ctx.request.headers.get("authorization"))
+            ctx.request.headers.getlist("authorization"))
         if version == "v1.0":
             _reject_v1(ctx, rest)
         if found is None:

@@ -70,6 +70,7 @@ class Settings:
     pool_timeout_seconds: int = 10
     metrics: bool = True
     # -- performance -----------------------------------------------------------------------------
+    group_commit: bool = True  # SQLite file: concurrent writes share one transaction and one fsync
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

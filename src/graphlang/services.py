@@ -9,7 +9,8 @@ import base64
 import functools
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ import anyio.to_thread
 from anyio import CapacityLimiter
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -27,6 +29,7 @@ from graphlang.config import Settings
 from graphlang.errors import ServiceUnavailable
 from graphlang.storage import migrate
 from graphlang.storage.engine import is_memory_sqlite, is_sqlite, make_engine
+from graphlang.storage.group_commit import GroupCommit
 from graphlang.storage.store import Store
 
 T = TypeVar("T")
@@ -45,21 +48,52 @@ class Services:
     admin_token: str
     known_users: set[str] = field(default_factory=set)
     extensions: dict[str, Any] = field(default_factory=dict)
+    group_commit: GroupCommit | None = None
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking store call on a worker thread; an unreachable database becomes a 503."""
-        try:
+        with _database_errors(self.engine):
             return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs),
                                                   limiter=self.limiter)
-        except (OperationalError, PoolTimeout) as exc:
-            raise _unavailable() from exc
-        except DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise _unavailable() from exc
-            raise
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """A read of a few rows through the store's prepared statements: with a SQLite file, run right
+        here on the event loop (a read in WAL mode never waits for a writer, and takes less time than
+        a hand-off to a worker thread), else as ``run``."""
+        if not self.store.direct.hold():
+            return await self.run(fn, *args)
+        with _database_errors(self.engine):
+            return fn(*args)
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        """A store write that reads and writes only through ``store.writing()``: with a SQLite file, it
+        joins the next group commit; elsewhere it runs as ``run``. It returns once committed."""
+        if self.group_commit is None:
+            return await self.run(fn, *args)
+        with _database_errors(self.engine):
+            return await self.group_commit.run(fn, *args)
 
     def close(self) -> None:
+        if self.group_commit is not None:
+            self.group_commit.close()
+        self.store.direct.release()
         self.engine.dispose()
+
+
+@contextmanager
+def _database_errors(engine: Engine) -> Iterator[None]:
+    try:
+        yield
+    except (OperationalError, PoolTimeout) as exc:
+        raise _unavailable() from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise _unavailable() from exc
+        raise
+    except engine.dialect.loaded_dbapi.OperationalError as exc:
+        # The pool's pre-ping lets the driver's own error through unwrapped when the driver has not
+        # yet marked a connection the server is terminating as broken (psycopg, during a shutdown).
+        raise _unavailable() from exc
 
 
 def _unavailable() -> ServiceUnavailable:
@@ -137,6 +171,16 @@ def create_services(settings: Settings, *, auto_migrate: bool | None = None) -> 
         authenticator=Authenticator(settings, key),
         limiter=CapacityLimiter(workers),
         admin_token=settings.admin_token or derived_admin_token(key),
+        group_commit=_group_commit(settings, store),
     )
+
+
+def _group_commit(settings: Settings, store: Store) -> GroupCommit | None:
+    url = settings.resolved_database_url
+    if not settings.group_commit or not is_sqlite(url) or is_memory_sqlite(url):
+        return None
+    database = make_url(url).database
+    assert database is not None
+    return GroupCommit(store, Path(f"{database}.write-lock"))
 
 

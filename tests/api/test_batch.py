@@ -308,6 +308,8 @@ GOOD = req("good", "POST", "/me/profile/languages", {"tag": "en-US"})
                  ["'h'", "'Bad Name'"], id="invalid-header-name"),
     pytest.param([GOOD, req("b64", "POST", "/me/profile/languages", "not base64!")], ["'b64'", "base64"],
                  id="string-body-not-base64"),
+    pytest.param([GOOD, req("v6", "GET", "http://[::1/me/profile/languages")], ["'v6'", "not a valid URL"],
+                 id="unparsable-absolute-url"),
 ])
 def test_a_malformed_batch_is_400_naming_the_problem_and_runs_nothing(
         client: TestClient, tokens: Tokens, requests: list[Any], words: list[str]) -> None:
@@ -321,6 +323,9 @@ def test_a_malformed_batch_is_400_naming_the_problem_and_runs_nothing(
     (b'{"requests": [', ["Unable to read JSON"]),
     (b'[{"id": "1"}]', ["'requests' array"]),
     (b'{"requests": {"id": "1"}}', ["'requests' array"]),
+    (b'{"requests": [{"id": "1", "method": "POST", "url": "/me/profile/languages", '
+     b'"headers": {"Content-Type": "application/json"}, "body": {"tag": "en", "tag": "fr"}}]}',
+     ["Multiple properties with the name 'tag'"]),
 ])
 def test_a_batch_body_that_is_not_a_batch_is_400(client: TestClient, tokens: Tokens, content: bytes,
                                                  words: list[str]) -> None:

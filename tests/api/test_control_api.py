@@ -261,6 +261,16 @@ def test_a_fixture_that_contradicts_the_stored_users_is_400_and_stores_nothing(
     assert [user["user_principal_name"] for user in rows(snapshot(client), "users")] == ["adele@contoso.com"]
 
 
+@pytest.mark.parametrize("score", [".nan", ".inf", "-.inf"])
+def test_a_yaml_fixture_with_a_non_finite_number_is_400_and_stores_nothing(client: TestClient, score: str) -> None:
+    fixture = ("users: [{userPrincipalName: a@contoso.com, "
+               f"languages: [{{tag: en, inference: {{confidenceScore: {score}}}}}]}}]")
+    response = client.post("/_graphlang/seed", headers={**ADMIN, "Content-Type": "application/yaml"}, content=fixture)
+
+    assert_graph_error(response, 400, "BadRequest", "users[0].languages[0]", "inference/confidenceScore", "finite")
+    assert rows(snapshot(client), "users") == []
+
+
 def test_seed_rejects_bodies_that_are_not_json_or_yaml(client: TestClient) -> None:
     assert_graph_error(client.post("/_graphlang/seed", headers={**ADMIN, "Content-Type": "text/plain"},
                                    content="users: []"), 415, "UnsupportedMediaType", "text/plain")

@@ -80,3 +80,29 @@ def test_errors_are_json_the_sdk_can_parse(client: TestClient) -> None:
     response = client.get(ME)
     assert response.headers["content-type"].split(";")[0] == "application/json"
     assert set(response.json()["error"]) >= {"code", "message", "innerError"}
+
+
+def test_a_host_header_that_is_not_a_host_is_400_naming_it(client: TestClient, tokens: Tokens) -> None:
+    for host in ("[::1", "[1.2.3.4]", "a b", "x/y?z", "example.com:http"):
+        response = client.get(ME, headers={**tokens.headers(), "host": host})
+
+        assert response.status_code == 400, (host, response.text)
+        error = response.json()["error"]
+        assert error["code"] == "BadRequest"
+        assert f"The Host header '{host}'" in error["message"]
+        assert GUID.match(response.headers["request-id"])
+
+
+def test_an_invalid_host_header_changes_nothing(client: TestClient, tokens: Tokens) -> None:
+    response = client.post(ME, headers={**tokens.headers(), "host": "[::1"}, json={"tag": "en-US"})
+
+    assert response.status_code == 400
+    assert client.get(ME, headers=tokens.headers()).json()["value"] == []
+
+
+def test_ip_literal_and_named_hosts_with_ports_are_accepted(client: TestClient, tokens: Tokens) -> None:
+    for host in ("[::1]:8000", "127.0.0.1:8000", "graph.contoso.test"):
+        created = client.post(ME, headers={**tokens.headers(), "host": host}, json={"tag": "en-US"})
+
+        assert created.status_code == 201, (host, created.text)
+        assert created.headers["location"].startswith(f"http://{host}/beta/me/profile/languages/")

@@ -109,6 +109,23 @@ class TestUserSegment:
         assert [x["id"] for x in listed(client, admin, f"/beta/users/{user_id}/profile/languages")] == [
             created["id"]]
 
+    def test_keys_may_be_given_in_odata_parentheses(self, client: TestClient, tokens: Tokens,
+                                                    admin: dict[str, str]) -> None:
+        created = create(client, tokens.headers(upn="o'neil@contoso.com"))
+        for user in ("users('o''neil@contoso.com')", "users('o%27%27neil%40contoso.com')"):
+            item = f"/beta/{user}/profile/languages('{created['id']}')"
+            assert client.get(item, headers=admin).json()["id"] == created["id"], user
+            assert client.patch(item, headers=admin, json={"spoken": "elementary"}).status_code == 200, user
+        mine = f"{ME}('{created['id']}')"
+        owner = tokens.headers(upn="o'neil@contoso.com")
+        assert client.delete(mine, headers=owner).status_code == 204
+        assert_graph_error(client.get(mine, headers=owner), 404, "itemNotFound", created["id"])
+
+    def test_a_parenthesised_key_that_is_not_a_string_literal_is_not_a_route(self, client: TestClient,
+                                                                              tokens: Tokens) -> None:
+        for path in (f"{ME}('')", f"{ME}(x)", f"{ME}('a'b')"):
+            assert_graph_error(client.get(path, headers=tokens.headers()), 404, "UnknownPath", case=path)
+
     def test_invalid_percent_encoding_is_400(self, client: TestClient, admin: dict[str, str]) -> None:
         assert_graph_error(client.get("/beta/users/%FF%FE/profile/languages", headers=admin), 400, "BadRequest")
 

@@ -56,6 +56,10 @@ BAD_BODIES: list[tuple[bytes, tuple[str, ...]]] = [
     (b'{"inference": {"confidenceScore": 1e400}}', ("JSON", "infinity")),
     (b'{"displayName": "a\\u0000b"}', ("displayName", "NUL")),
     (b'{"sources": [{"properties": ["\\u0000"]}]}', ("sources/properties", "NUL")),
+    (b'{"tag": "en-US", "tag": "fr-FR"}', ("Multiple properties", "'tag'", "duplicate property names")),
+    (b'{"tag": "en-US", "inference": {"confidenceScore": 1, "confidenceScore": 2}}',
+     ("'confidenceScore'", "duplicate property names")),
+    (b'{"allowedAudiences": {"organization": true}}', ("allowedAudiences", "array of member names", "object")),
 ]
 @pytest.fixture
 def headers(tokens: Tokens) -> dict[str, str]:

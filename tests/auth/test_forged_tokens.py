@@ -125,6 +125,8 @@ CASES: list[tuple[str, Authorization, str]] = [
     ("expired beyond the skew", lambda i: f"Bearer {i.sign(i.claims(exp=int(time.time()) - 400))}", "expired"),
     ("nbf beyond the skew", lambda i: f"Bearer {i.sign(i.claims(nbf=int(time.time()) + 400))}",
      "not valid yet"),
+    ("iat beyond the skew", lambda i: f"Bearer {i.sign(i.claims(iat=int(time.time()) + 400))}",
+     "iat is in the future"),
     ("wrong audience", lambda i: f"Bearer {i.sign(i.claims(aud='https://management.azure.com'))}", "audience"),
     ("wrong issuer", lambda i: f"Bearer {i.sign(i.claims(iss='https://sts.evil.example/x/v2.0'))}", "issuer"),
 ]
@@ -144,6 +146,24 @@ def test_forged_token_is_401_saying_what_was_wrong(issuer: Issuer, case: str, au
     for secret_detail in (issuer.modulus(), "BEGIN", "PUBLIC KEY", issuer.public_pem().decode().splitlines()[1]):
         assert secret_detail not in challenge
         assert secret_detail not in response.text
+
+
+def test_two_authorization_headers_are_401_even_when_both_carry_a_genuine_token(issuer: Issuer) -> None:
+    genuine = f"Bearer {issuer.sign()}"
+    response = issuer.client.get(PATH, headers=[("Authorization", genuine), ("Authorization", genuine)])
+
+    assert response.status_code == 401, response.text
+    assert response.json()["error"]["code"] == "InvalidAuthenticationToken"
+    assert "more than one Authorization header" in response.headers["www-authenticate"]
+
+
+def test_a_second_authorization_header_cannot_ride_on_a_genuine_first_one(issuer: Issuer) -> None:
+    headers = [("Authorization", f"Bearer {issuer.sign()}"), ("Authorization", "Bearer not.a-jwt")]
+    response = issuer.client.post(PATH, headers=headers, json={"tag": "en-US"})
+
+    assert response.status_code == 401, response.text
+    listed = issuer.client.get(PATH, headers={"Authorization": f"Bearer {issuer.sign()}"})
+    assert [item["tag"] for item in listed.json()["value"]].count("en-US") == 0
 
 
 @pytest.mark.parametrize(("claim", "offset"), [("exp", -200), ("nbf", 200)], ids=["expired within", "nbf within"])

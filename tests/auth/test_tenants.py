@@ -59,3 +59,19 @@ def test_same_upn_in_two_tenants_resolves_to_the_callers_tenant(client: TestClie
         app = tokens.headers(tokens.app(roles="User.Read.All", tenant=tenant))
         listed = client.get("/beta/users/sam@contoso.com/profile/languages", headers=app)
         assert [i["tag"] for i in listed.json()["value"]] == [tag]
+
+
+def test_a_token_of_another_tenant_carrying_a_users_oid_is_401_and_sees_nothing(client: TestClient,
+                                                                                 tokens: Tokens) -> None:
+    alice = tokens.headers(upn="alice@contoso.com")
+    assert client.post("/beta/me/profile/languages", json={"tag": "fi"}, headers=alice).status_code == 201
+    assert client.get("/beta/me/profile/languages", headers=alice).status_code == 200  # alice is now cached
+    impostor = tokens.headers(upn="mallory@fabrikam.com", tenant=OTHER_TENANT,
+                              user_id=tokens.user_id("alice@contoso.com"))
+
+    read = client.get("/beta/me/profile/languages", headers=impostor)
+    write = client.post("/beta/me/profile/languages", json={"tag": "sv"}, headers=impostor)
+
+    assert read.status_code == write.status_code == 401, (read.text, write.text)
+    assert "is a different user in the directory" in read.headers["www-authenticate"]
+    assert [item["tag"] for item in client.get("/beta/me/profile/languages", headers=alice).json()["value"]] == ["fi"]

@@ -10,7 +10,7 @@ from graphlang.errors import BadRequest
 from graphlang.odata.compiler import compile_filter, compile_orderby
 from graphlang.odata.parser import parse_filter, parse_orderby
 
-DIALECTS = [sqlite.dialect(), postgresql.dialect()]
+DIALECTS = [sqlite.dialect(), postgresql.dialect()]  # type: ignore[no-untyped-call]
 
 
 def sql(clause: ClauseElement, dialect: object = DIALECTS[0]) -> str:
@@ -133,6 +133,11 @@ def test_orderby_appends_id_and_puts_nulls_lowest() -> None:
     assert [sql(key.clause) for key in keys] == [
         "languages.spoken DESC NULLS LAST", "languages.confidence_score ASC NULLS FIRST", "languages.id ASC",
     ]
+
+
+def test_appended_id_follows_the_direction_of_the_last_key() -> None:
+    keys = compile_orderby(parse_orderby("tag, lastModifiedDateTime desc"))
+    assert [sql(key.clause) for key in keys][-2:] == ["languages.modified_ticks DESC", "languages.id DESC"]
 
 
 def test_orderby_with_id_does_not_repeat_it() -> None:

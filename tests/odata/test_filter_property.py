@@ -78,7 +78,8 @@ def ticks(text: str) -> int:
 def reference_item(served: dict[str, Any]) -> Item:
     """The item's values as Python compares them: enums as member values, timestamps as ticks."""
     inference = served["inference"] or {}
-    level = {None: None, **enums.LEVELS}
+    level: dict[str | None, int | None] = {None: None}
+    level.update(enums.LEVELS)
     return {
         "id": served["id"], "tag": served["tag"], "displayName": served["displayName"],
         "thumbnailUrl": served["thumbnailUrl"], "spoken": level[served["spoken"]],
@@ -188,7 +189,8 @@ def bare_boolean(draw: st.DrawFn, items: list[Item]) -> tuple[str, Predicate]:
     return path, lambda item: item[path] is True
 
 
-LEAVES = [comparison, comparison, comparison, string_function, membership, flags, bare_boolean]
+Leaf = Callable[[st.DrawFn, list[Item]], tuple[str, Predicate]]
+LEAVES: list[Leaf] = [comparison, comparison, comparison, string_function, membership, flags, bare_boolean]
 
 
 @st.composite
@@ -213,9 +215,10 @@ def condition(draw: st.DrawFn, items: list[Item], depth: int = 0) -> tuple[str, 
 
 
 def ordered(items: list[Item], keys: list[tuple[str, bool]]) -> list[Item]:
-    """Sorted as documented: NULL is the smallest value, and id (ascending) breaks every tie."""
+    """Sorted as documented: NULL is the smallest value, and id, in the direction of the last key,
+    breaks every tie."""
     def compare(a: Item, b: Item) -> int:
-        for path, descending in [*keys, ("id", False)]:
+        for path, descending in [*keys, ("id", keys[-1][1])]:
             x, y = a[path], b[path]
             if x == y:
                 continue

@@ -66,6 +66,12 @@ def test_two_instances_share_the_data_the_signing_key_and_the_concurrency_rules(
             assert [language["tag"] for language in listed].count("nl-NL") == 1
             assert len({response.json()["id"] for response in upserts}) == 1
 
+            delta = {"@context": "#$delta", "value": [{"tag": "ja-JP"}, {"tag": "ko-KR"}, {"tag": "nl-NL"}]}
+            syncs = race([a, b], lambda server, n: call(server, "PATCH", LANGUAGES, token=token, json=delta))
+            assert {response.status_code for response in syncs} == {200}
+            tags = sorted(language["tag"] for language in call(b, "GET", LANGUAGES, token=token).json()["value"])
+            assert tags == ["ja-JP", "ko-KR", "nl-NL", "sv-SE"]
+
 
 def test_a_reset_through_one_instance_does_not_break_writes_through_another(shared_settings: Settings) -> None:
     first, second = create_services(shared_settings, auto_migrate=True), create_services(shared_settings)

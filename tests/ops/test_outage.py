@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import psycopg
 import pytest
 from starlette.testclient import TestClient
 
 from graphlang.app import create_app
 from graphlang.config import Settings
-from graphlang.services import create_services
+from graphlang.errors import ServiceUnavailable
+from graphlang.services import Services, create_services
 from tests.e2e.process import clean_env, running_graphlang
 from tests.factories import Tokens
 from tests.ops.support import (
     LANGUAGES,
+    POSTGRES_SERVER_URL,
     call,
     free_port,
     mint_token,
@@ -38,7 +42,7 @@ def test_an_unreachable_database_is_503_and_not_ready_until_it_returns(tmp_path:
         for method, path, body in (("GET", item, None), ("POST", LANGUAGES, {"tag": "es-ES"}),
                                    ("PATCH", item, {"displayName": "during the outage"})):
             refused = call(server, method, path, token=token, json=body)
-            assert refused.status_code == 503, refused.text
+            assert refused.status_code == 503, f"{refused.text}\n{server.logs()[-4000:]}"
             assert refused.headers["Retry-After"] == "5"
             error = refused.json()["error"]
             assert error["code"] == "serviceNotAvailable"
@@ -83,3 +87,30 @@ def test_serve_does_not_start_without_its_database(tmp_path: Path) -> None:
     assert refused.stderr.startswith("Error: cannot reach the database: ")
     assert "secret-password" not in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+@pytest.mark.standalone
+def test_a_connection_the_database_dropped_is_replaced_unnoticed(tmp_path: Path) -> None:
+    with shared_server_database() as url:
+        settings = Settings(data_dir=tmp_path, database_url=url, pool_size=1, pool_max_overflow=0)
+        services = create_services(settings, auto_migrate=True)
+        headers = Tokens(services).headers()
+        with TestClient(create_app(settings, services)) as client:
+            assert client.get(LANGUAGES, headers=headers).status_code == 200
+            with psycopg.connect(POSTGRES_SERVER_URL, autocommit=True) as admin:
+                [[dropped]] = admin.execute(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid()", (url.rsplit("/", 1)[1],)).fetchall()
+            assert dropped == 1  # the pool's only connection
+            assert client.get(LANGUAGES, headers=headers).status_code == 200
+
+
+def test_a_driver_error_that_escapes_the_pool_is_503_too(services: Services) -> None:
+    driver_error = services.engine.dialect.loaded_dbapi.OperationalError
+
+    def connection_lost() -> None:
+        raise driver_error("server closed the connection unexpectedly")
+
+    with pytest.raises(ServiceUnavailable) as raised:
+        asyncio.run(services.run(connection_lost))
+    assert raised.value.headers["Retry-After"] == "5"

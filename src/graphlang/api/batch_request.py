@@ -118,7 +118,10 @@ def _item(index: int, raw: object, host: str, version: str) -> BatchItem:
 
 
 def _relative_url(where: str, url: str, host: str, version: str) -> tuple[str, str]:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # an unclosed '[' of an IPv6 host, for one
+        raise BadRequest(f"{where} has the 'url' '{url}', which is not a valid URL.") from exc
     path = parts.path
     if parts.scheme or parts.netloc:
         root = f"/{version}/"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -26,10 +27,31 @@ async def read_json(request: Request, limit: int) -> Any:
     if not raw.strip():
         raise BadRequest("The request body is empty; a JSON object is required.")
     try:
-        return orjson.loads(raw)
+        document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"Unable to read JSON request payload: {exc}. Please ensure Content-Type "
                          "header is set and payload is of valid JSON format.") from exc
+    if b"{" in raw:
+        _refuse_duplicate_names(raw)
+    return document
+
+
+def _unique_names(pairs: list[tuple[str, Any]]) -> None:
+    seen: set[str] = set()
+    for name, _value in pairs:
+        if name in seen:
+            raise BadRequest(f"Multiple properties with the name '{name}' were detected in an entry or a complex "
+                             "value. In OData, duplicate property names are not allowed.")
+        seen.add(name)
+
+
+def _refuse_duplicate_names(raw: bytes) -> None:
+    """OData forbids a name twice in one object; orjson would keep the last silently, so the
+    (already valid) document is read once more by a parser that shows every pair."""
+    try:
+        json.loads(raw, object_pairs_hook=_unique_names)
+    except RecursionError as exc:
+        raise BadRequest("Unable to read JSON request payload: it is nested too deeply.") from exc
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -2,17 +2,48 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
+from starlette.types import Scope
 
 from graphlang.auth.principal import Principal
 
 if TYPE_CHECKING:
     from graphlang.services import Services
+
+# RFC 9110 Host: an IP literal in brackets or a registered name, then an optional port. Anything else
+# would change the request's own URL (a '/' or '?' moves the path) or make it unparsable.
+_HOST = re.compile(rb"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?")
+
+
+def _is_host(value: bytes) -> bool:
+    if not _HOST.fullmatch(value):
+        return False
+    try:
+        urlsplit(f"http://{value.decode('ascii')}/")  # it also checks what the brackets hold
+    except ValueError:
+        return False
+    return True
+
+
+def without_invalid_host(scope: Scope) -> tuple[Scope, str | None]:
+    """The scope without a Host header that is not ``host[:port]``, and that header's value.
+
+    The request is answered from the scope without it (its URL then names the server's own
+    address), so that rendering the refusal cannot trip over the header it refuses.
+    """
+    headers = scope["headers"]
+    invalid = next((value for name, value in headers if name == b"host" and not _is_host(value)), None)
+    if invalid is None:
+        return scope, None
+    kept = [(name, value) for name, value in headers if name != b"host"]
+    return {**scope, "headers": kept}, invalid.decode("latin-1")
 
 
 @dataclass

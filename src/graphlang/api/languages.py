@@ -54,7 +54,7 @@ def entity_response(ctx: RequestContext, target: TargetUser, row: Mapping[str, A
 async def list_languages(ctx: RequestContext, params: Mapping[str, str]) -> Response:
     options = parse_query(ctx.request.url.query, query_limits(ctx))
     target = await resolve_target(ctx, params, Access.READ)
-    page = await read_page(ctx, target.id, options, (*target.visible, *options.conditions))
+    page = await read_page(ctx, target.id, options, (*target.visible, *options.conditions), target.audiences)
     body = {
         "@odata.context": _context_url(ctx, target, options.select, entity=False),
         **page.annotations(),
@@ -75,8 +75,8 @@ async def count_languages(ctx: RequestContext, params: Mapping[str, str]) -> Res
 async def get_language(ctx: RequestContext, params: Mapping[str, str]) -> Response:
     options = parse_query(ctx.request.url.query, query_limits(ctx), scope=Scope.ITEM)
     target = await resolve_target(ctx, params, Access.READ)
-    row = await ctx.services.run(ctx.services.store.get_language, target.id, params["language"],
-                                 target.visible)
+    row = await ctx.services.read(ctx.services.store.read_language, target.id, params["language"],
+                                  target.audiences)
     return entity_response(ctx, target, row, select=options.select)
 
 
@@ -84,8 +84,8 @@ async def create_language(ctx: RequestContext, params: Mapping[str, str]) -> Res
     target = await resolve_target(ctx, params, Access.WRITE)
     changes = parse_changes(await read_json(ctx.request, ctx.services.settings.max_body_bytes))
     principal = ctx.require_principal()
-    row = await ctx.services.run(ctx.services.store.create_language, target.id, changes,
-                                 actor_identity(principal))
+    row = await ctx.services.write(ctx.services.store.create_language, target.id, changes,
+                                   actor_identity(principal))
     location = f"{ctx.service_root}/{target.path}/profile/languages/{row['id']}"
     return honour_return(ctx.request, entity_response(ctx, target, row, status=201,
                                                       headers={"Location": location}))
@@ -95,15 +95,15 @@ async def update_language(ctx: RequestContext, params: Mapping[str, str]) -> Res
     target = await resolve_target(ctx, params, Access.WRITE)
     precondition = if_match(ctx.request)
     changes = parse_changes(await read_json(ctx.request, ctx.services.settings.max_body_bytes))
-    row = await ctx.services.run(ctx.services.store.update_language, target.id, params["language"], changes,
-                                 actor_identity(ctx.require_principal()), precondition)
+    row = await ctx.services.write(ctx.services.store.update_language, target.id, params["language"], changes,
+                                   actor_identity(ctx.require_principal()), precondition)
     return honour_return(ctx.request, entity_response(ctx, target, row))
 
 
 async def delete_language(ctx: RequestContext, params: Mapping[str, str]) -> Response:
     target = await resolve_target(ctx, params, Access.WRITE)
-    await ctx.services.run(ctx.services.store.delete_language, target.id, params["language"],
-                           if_match(ctx.request))
+    await ctx.services.write(ctx.services.store.delete_language, target.id, params["language"],
+                             if_match(ctx.request))
     return empty_response(204)
 
 
@@ -115,11 +115,11 @@ async def upsert_language(ctx: RequestContext, params: Mapping[str, str]) -> Res
     actor = actor_identity(ctx.require_principal())
     if is_delta_payload(body):
         entries = delta_entries(ctx.request, body)
-        results = await ctx.services.run(ctx.services.store.apply_language_delta, target.id, entries, actor)
+        results = await ctx.services.write(ctx.services.store.apply_language_delta, target.id, entries, actor)
         context = f"{_context_url(ctx, target, None, entity=False)}/$delta"
         return honour_return(ctx.request, json_response(ctx, delta_body(context, entries, results)))
     precondition = if_match(ctx.request)
     changes = parse_changes(body)
-    row, _created = await ctx.services.run(ctx.services.store.upsert_language, target.id, body_id(body),
-                                           changes, actor, precondition)
+    row, _created = await ctx.services.write(ctx.services.store.upsert_language, target.id, body_id(body),
+                                             changes, actor, precondition)
     return honour_return(ctx.request, entity_response(ctx, target, row))

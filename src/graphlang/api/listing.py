@@ -64,20 +64,29 @@ def next_link(ctx: RequestContext, options: QueryOptions, token: str) -> str:
 
 
 async def read_page(ctx: RequestContext, user_id: str, options: QueryOptions,
-                    where: Sequence[Condition]) -> Page:
-    """The page ``options`` ask for among the user's languages that satisfy ``where``."""
+                    where: Sequence[Condition], audiences: int | None = None) -> Page:
+    """The page ``options`` ask for among the user's languages that satisfy ``where``.
+
+    ``audiences`` are the reader's visibility as bits (``where`` holds it as SQL), so that the first
+    page in the default order, the common case by far, is one prepared statement.
+    """
     services = ctx.services
     size = options.top or query_limits(ctx).page_size
     binding = f"{user_id}|{options.binding()}"
-    conditions = list(where)
-    if options.skiptoken is not None:
-        position = skiptoken.decode(_secret(services), binding, options.skiptoken)
-        check_position(options.sort, position)
-        conditions.append(seek_after(options.sort, position))
-    plan = ListPlan(where=tuple(conditions), order_by=tuple(key.clause for key in options.sort),
-                    limit=size + 1, offset=options.skip or 0)
-    rows = await services.run(services.store.list_languages, user_id, plan)
-    count = await services.run(services.store.count_languages, user_id, where) if options.count else None
+    count = None
+    if options.where is None and options.orderby is None and not options.skip and options.skiptoken is None \
+            and not options.count:
+        rows = await services.read(services.store.first_page, user_id, audiences, size + 1)
+    else:
+        conditions = list(where)
+        if options.skiptoken is not None:
+            position = skiptoken.decode(_secret(services), binding, options.skiptoken)
+            check_position(options.sort, position)
+            conditions.append(seek_after(options.sort, position))
+        plan = ListPlan(where=tuple(conditions), order_by=tuple(key.clause for key in options.sort),
+                        limit=size + 1, offset=options.skip or 0)
+        rows = await services.run(services.store.list_languages, user_id, plan)
+        count = await services.run(services.store.count_languages, user_id, where) if options.count else None
     if len(rows) <= size:
         return Page(rows, count, None)
     rows = rows[:size]

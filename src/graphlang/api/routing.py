@@ -2,11 +2,13 @@
 
 Matching works on the raw path: each segment is percent-decoded on its own, so a UPN whose
 ``/`` the SDK sent as ``%2F`` stays one segment. Literal segments match case-insensitively, as
-Graph's do (``/Beta/Me/Profile`` works).
+Graph's do (``/Beta/Me/Profile`` works), and a key may be given in OData's parentheses
+(``users('adele@contoso.com')``, ``languages('{id}')``) as well as as a segment of its own.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -17,6 +19,8 @@ from graphlang.api.context import RequestContext
 from graphlang.errors import BadRequest
 
 Handler = Callable[[RequestContext, Mapping[str, str]], Awaitable[Response]]
+# A string key in parentheses: a quote inside it is doubled, as in every OData string literal.
+_PARENTHESISED_KEY = re.compile(r"(?P<name>[^()']+)\('(?P<key>(?:[^']|'')+)'\)")
 
 
 @dataclass(frozen=True)
@@ -31,11 +35,24 @@ class Route:
 
 def split_path(raw_path: bytes) -> list[str]:
     text = raw_path.decode("latin-1")
-    segments = [unquote(part, errors="strict") for part in text.split("/") if part]
+    segments: list[str] = []
+    for part in text.split("/"):
+        if part:
+            segments.extend(_key_as_segment(unquote(part, errors="strict")))
     if any("\x00" in segment for segment in segments):
         # No id or name contains NUL, and PostgreSQL cannot even compare text holding one.
         raise BadRequest("The request path contains a percent-encoded NUL character (%00).")
     return segments
+
+
+def _key_as_segment(segment: str) -> tuple[str, ...]:
+    """OData's parenthesised key, ``languages('{id}')``, as the key-as-segment form ``languages/{id}``."""
+    if not segment.endswith("')"):
+        return (segment,)
+    found = _PARENTHESISED_KEY.fullmatch(segment)
+    if found is None:
+        return (segment,)
+    return found["name"], found["key"].replace("''", "'")
 
 
 class Router:

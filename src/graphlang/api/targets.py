@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from graphlang.api.context import RequestContext
 from graphlang.auth.permissions import Access, Check, Target, denial_message, require_delegated_for_me
 from graphlang.auth.principal import Principal
-from graphlang.auth.visibility import addressable_tenants, audience_filter
+from graphlang.auth.visibility import addressable_tenants, admitted_by, readable_audiences
 from graphlang.errors import Forbidden, Unauthenticated, UserNotFound
 from graphlang.storage.store import Row, Store
 
@@ -36,6 +36,8 @@ class TargetUser:
     path: str  # "me" or "users/{ref}", as the request named it
     # Conditions on the languages table that keep only the items the caller may read.
     visible: tuple[ColumnElement[bool], ...] = ()
+    # The same as allowedAudiences bits, any of which admits the caller; None: every item.
+    audiences: int | None = None
 
 
 async def ensure_caller(ctx: RequestContext, principal: Principal) -> Mapping[str, Any]:
@@ -48,11 +50,16 @@ async def ensure_caller(ctx: RequestContext, principal: Principal) -> Mapping[st
                                  principal.name)
     except ValueError as exc:
         raise Unauthenticated(
-            "The token's oid does not match the directory's user for its user principal name.",
+            "The token's oid and user principal name do not match a user of its tenant in the directory.",
             reason=str(exc),
         ) from exc
-    services.known_users.add(principal.user_id)
+    services.known_users.add(_known_key(principal))
     return row
+
+
+def _known_key(principal: Principal) -> str:
+    # By tenant too: the cache must not let another tenant's token with the same oid skip the check.
+    return f"{principal.tenant_id}/{principal.user_id}"
 
 
 def users_path(ref: str) -> str:
@@ -102,10 +109,11 @@ async def resolve_target(ctx: RequestContext, params: Mapping[str, str], access:
         return await _caller_target(ctx, principal, users_path(ref), access)
     authorize(ctx, access, Target.OTHER)
     settings = ctx.services.settings
-    row = await ctx.services.run(find_addressable, ctx.services.store,
-                                 addressable_tenants(settings, principal.tenant_id), ref)
+    row = await ctx.services.read(find_addressable, ctx.services.store,
+                                  addressable_tenants(settings, principal.tenant_id), ref)
     if row is None:
         raise UserNotFound(ref)
+    audiences = readable_audiences(settings, principal, row["id"], row["tenant_id"]) if access is Access.READ else None
     if access is Access.WRITE and row["tenant_id"] != principal.tenant_id:
         raise Forbidden("Users of another tenant are read-only: tenant federation admits reads only.",
                         code="accessDenied")
@@ -116,7 +124,8 @@ async def resolve_target(ctx: RequestContext, params: Mapping[str, str], access:
         display_name=row["display_name"],
         is_self=row["id"] == principal.user_id,
         path=users_path(ref),
-        visible=audience_filter(settings, principal, row["id"], row["tenant_id"]) if access is Access.READ else (),
+        visible=admitted_by(audiences),
+        audiences=audiences,
     )
 
 
@@ -124,7 +133,7 @@ async def _caller_target(ctx: RequestContext, principal: Principal, path: str, a
     assert principal.user_id is not None
     # The cache is this process's alone: a reset through another worker or instance may have removed
     # the caller's row since, so a write (which needs the row) always makes sure of it.
-    if access is Access.READ and principal.user_id in ctx.services.known_users:
+    if access is Access.READ and _known_key(principal) in ctx.services.known_users:
         return TargetUser(principal.user_id, principal.tenant_id, principal.user_principal_name or "",
                           principal.name, True, path)
     row = await ensure_caller(ctx, principal)

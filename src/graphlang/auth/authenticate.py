@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import anyio.to_thread
@@ -57,8 +57,13 @@ class Authenticator:
             roles=frozenset(),
         )
 
-    async def authenticate_request(self, authorization: str | None) -> Principal:
-        """``authenticate``, after fetching the issuer's keys on a worker thread when the token needs them."""
+    async def authenticate_request(self, authorizations: Sequence[str]) -> Principal:
+        """``authenticate`` for a request's Authorization headers, after fetching the issuer's keys on a
+        worker thread when the token needs them."""
+        if len(authorizations) > 1 and self.settings.auth != "none":
+            # Which one a proxy in front checked is unknowable, so neither is trusted.
+            raise Unauthenticated(INVALID, reason="the request has more than one Authorization header")
+        authorization = authorizations[0] if authorizations else None
         if self.remote is not None:
             kid = self._kid_to_verify(authorization)
             if kid is not None and self.remote.wants_fetch(kid):

@@ -11,7 +11,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 import jwt
 
@@ -24,10 +24,6 @@ DEFAULT_LIFETIME_SECONDS = 3600
 ALGORITHMS = ["RS256"]
 INVALID = "Access token validation failure. Invalid audience, issuer, signature or lifetime."
 EXPIRED = "Lifetime validation failed, the token is expired."
-
-
-class ClaimsVerifier(Protocol):
-    def __call__(self, token: str) -> Mapping[str, Any]: ...
 
 
 def mint(
@@ -161,7 +157,7 @@ def decode_verified(
     except jwt.ExpiredSignatureError as exc:
         raise Unauthenticated(EXPIRED, reason="the token has expired") from exc
     except jwt.ImmatureSignatureError as exc:
-        raise Unauthenticated(INVALID, reason="the token is not valid yet (nbf)") from exc
+        raise Unauthenticated(INVALID, reason="the token is not valid yet (its nbf or iat is in the future)") from exc
     except jwt.InvalidAudienceError as exc:
         raise Unauthenticated(INVALID, reason="the token's audience is not accepted") from exc
     except jwt.InvalidSignatureError as exc:

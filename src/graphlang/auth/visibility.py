@@ -9,6 +9,8 @@ admit nobody but the owner.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlalchemy.sql.elements import ColumnElement
 
 from graphlang.auth.principal import Principal
@@ -45,13 +47,20 @@ def admitting_audiences(settings: Settings, caller_tenant: str, owner_tenant: st
     return ANY_TENANT
 
 
-def audience_filter(settings: Settings, principal: Principal, owner_id: str, owner_tenant: str
-                    ) -> tuple[ColumnElement[bool], ...]:
-    """SQL conditions on ``languages`` that keep only the items this caller may read."""
+def readable_audiences(settings: Settings, principal: Principal, owner_id: str, owner_tenant: str) -> int | None:
+    """The audience bits, any of which lets this caller read an item of the owner; None: every item."""
     if principal.user_id == owner_id:
-        return ()
+        return None
     if principal.is_app_only and principal.tenant_id == owner_tenant:
-        return ()  # an application granted read access in the owner's tenant sees every item
-    bits = admitting_audiences(settings, principal.tenant_id, owner_tenant)
-    # A NULL audience matches no bit, so an item whose audience was cleared stays private.
-    return (languages.c.allowed_audiences.bitwise_and(bits) != 0,)
+        return None  # an application granted read access in the owner's tenant sees every item
+    return admitting_audiences(settings, principal.tenant_id, owner_tenant)
+
+
+@lru_cache(maxsize=16)
+def admitted_by(bits: int | None) -> tuple[ColumnElement[bool], ...]:
+    """SQL conditions keeping the items that any of ``bits`` admits (None: every item).
+
+    Built once per bit mask (there are three): constructing the expression costs more than the read.
+    A NULL audience matches no bit, so an item whose audience was cleared stays private.
+    """
+    return () if bits is None else (languages.c.allowed_audiences.bitwise_and(bits) != 0,)

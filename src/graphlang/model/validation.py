@@ -6,6 +6,7 @@ them; any other name that is not a property of the type is rejected with OData's
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -71,7 +72,11 @@ def _boolean(path: str, value: object) -> bool:
 def _double(path: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _wrong_type(path, "a number", value)
-    return float(value)
+    number = float(value)
+    if not math.isfinite(number):
+        # JSON cannot carry these, but a YAML seed fixture can (.nan, .inf), and JSON could not return them.
+        raise BadRequest(f"Invalid value for property '{path}': expected a finite number, got {number}.")
+    return number
 
 
 def _level(path: str, value: object) -> int:
@@ -89,8 +94,10 @@ def _audiences(path: str, value: object) -> int:
     # The SDK reads this flags enum as a list, so a JSON array of members is accepted too.
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         text = ",".join(value)
-    else:
+    elif isinstance(value, str):
         text = _string(path, value)
+    else:
+        raise _wrong_type(path, "a string or a non-empty array of member names", value)
     mask = enums.parse_audiences(text)
     if mask is None:
         raise BadRequest(

@@ -399,7 +399,11 @@ DEFAULT_ORDER = (ast.OrderKey("createdDateTime"),)
 
 
 def compile_orderby(keys: Sequence[ast.OrderKey] | None, option: str = "$orderby") -> tuple[SortKey, ...]:
-    """The sort keys of a listing: ``keys`` (or ``createdDateTime asc``) with ``id`` last for a total order."""
+    """The sort keys of a listing: ``keys`` (or ``createdDateTime asc``) with ``id`` last for a total order.
+
+    ``id`` takes the direction of the key before it, so that a single-key order in either direction
+    reads its (key, id) index forwards or backwards instead of sorting.
+    """
     sort: list[SortKey] = []
     for key in keys or DEFAULT_ORDER:
         resolved = resolve(key.path, option)
@@ -407,5 +411,5 @@ def compile_orderby(keys: Sequence[ast.OrderKey] | None, option: str = "$orderby
             raise BadRequest(f"The property '{resolved.path}' appears more than once in '{option}'.")
         sort.append(SortKey(resolved.path, resolved.column, key.descending))
     if not any(key.path == "id" for key in sort):
-        sort.append(SortKey("id", languages.c.id, descending=False))
+        sort.append(SortKey("id", languages.c.id, descending=sort[-1].descending))
     return tuple(sort)

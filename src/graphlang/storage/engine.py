@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
 WRITE_OPTION = "graphlang_write"
+SQLITE_SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
 def is_sqlite(url: str) -> bool:
@@ -47,6 +48,10 @@ def make_engine(url: str, *, pool_size: int = 8, max_overflow: int = 4, pool_tim
 
 
 def _sqlite_engine(url: str, synchronous: str) -> Engine:
+    if synchronous.upper() not in SQLITE_SYNCHRONOUS_LEVELS:
+        # It is written into a PRAGMA, which takes no bound parameters.
+        raise ValueError(f"GRAPHLANG_SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS_LEVELS)}, "
+                         f"got {synchronous!r}")
     memory = is_memory_sqlite(url)
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
     if memory:

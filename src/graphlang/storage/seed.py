@@ -6,18 +6,15 @@ by tag (as the upsert route matches them), so a fixture loaded twice leaves one 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from graphlang.model.enums import DEFAULT_AUDIENCES
-from graphlang.model.tags import display_name_for
 from graphlang.model.timestamps import now_ticks
 from graphlang.storage.schema import apps, languages, users
-from graphlang.storage.store import Store
+from graphlang.storage.store import Store, new_language, oldest_with_tag
 
 
 @dataclass(frozen=True)
@@ -107,26 +104,13 @@ def _put_app(conn: Connection, app: SeedApp) -> None:
 def _put_language(conn: Connection, user: SeedUser, language: SeedLanguage) -> int:
     """Update the matching language or create it; returns 1 when it was created."""
     existing = _matching(conn, user, language)
-    ticks = now_ticks()
     if existing is not None:
         conn.execute(update(languages).where(languages.c.id == existing).values(
-            **language.changes, last_modified_by=user.actor, modified_ticks=ticks,
+            **language.changes, last_modified_by=user.actor, modified_ticks=now_ticks(),
             version=languages.c.version + 1))
         return 0
-    values: dict[str, Any] = {
-        "allowed_audiences": DEFAULT_AUDIENCES,
-        **language.changes,
-        "id": language.language_id or str(uuid.uuid4()),
-        "user_id": user.id,
-        "created_by": user.actor,
-        "last_modified_by": user.actor,
-        "created_ticks": ticks,
-        "modified_ticks": ticks,
-        "version": 1,
-    }
-    if "display_name" not in language.changes and values.get("tag"):
-        values["display_name"] = display_name_for(values["tag"])
-    conn.execute(insert(languages).values(**values))
+    conn.execute(insert(languages).values(**new_language(user.id, language.changes, user.actor,
+                                                         language.language_id)))
     return 1
 
 
@@ -139,12 +123,4 @@ def _matching(conn: Connection, user: SeedUser, language: SeedLanguage) -> str |
                                f"'{user.user_principal_name}'.")
         return language.language_id if owner is not None else None
     tag_key = language.changes.get("tag_key")
-    if tag_key is None:
-        return None
-    found = conn.execute(
-        select(languages.c.id)
-        .where(languages.c.user_id == user.id, languages.c.tag_key == tag_key)
-        .order_by(languages.c.created_ticks, languages.c.id)
-        .limit(1)
-    ).scalar_one_or_none()
-    return None if found is None else str(found)
+    return None if tag_key is None else oldest_with_tag(conn, user.id, tag_key)

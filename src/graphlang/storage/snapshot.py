@@ -48,14 +48,14 @@ class TableRows:
     rows: Iterable[Sequence[Any]]
 
 
-def _json_columns(table: Table) -> frozenset[str]:
-    return frozenset(column.name for column in table.columns if isinstance(column.type, LargeBinary))
+def _holds_json(table: Table) -> tuple[bool, ...]:
+    """Per column, whether it holds JSON as bytes."""
+    return tuple(isinstance(column.type, LargeBinary) for column in table.columns)
 
 
-def _exported(table: Table, row: Sequence[Any]) -> list[Any]:
-    json_columns = _json_columns(table)
-    return [orjson.loads(value) if name in json_columns and value is not None else value
-            for name, value in zip(table.columns.keys(), row, strict=True)]
+def _exported(holds_json: Sequence[bool], row: Sequence[Any]) -> list[Any]:
+    return [orjson.loads(value) if is_json and value is not None else value
+            for is_json, value in zip(holds_json, row, strict=True)]
 
 
 # -- export ---------------------------------------------------------------------------------------
@@ -91,9 +91,10 @@ def write_snapshot(store: Store, out: IO[bytes]) -> Counts:
             columns = orjson.dumps(list(table.columns.keys()))
             out.write(prefix + b'\n"' + table.name.encode() + b'":{"columns":' + columns + b',"rows":[')
             query = select(table).order_by(*table.primary_key.columns)
+            holds_json = _holds_json(table)
             count = 0
             for row in conn.execute(query, execution_options={"yield_per": BATCH_ROWS}):
-                out.write((b",\n" if count else b"\n") + orjson.dumps(_exported(table, tuple(row))))
+                out.write((b",\n" if count else b"\n") + orjson.dumps(_exported(holds_json, tuple(row))))
                 count += 1
             out.write(b"]}")
             counts[str(table.name)] = count

@@ -7,21 +7,23 @@ lock the owning user's row, and conditional updates compare the row version in t
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Integer, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from graphlang.errors import EntityTagMismatch, GraphError, LanguageNotFound
 from graphlang.model.enums import DEFAULT_AUDIENCES
 from graphlang.model.tags import display_name_for
 from graphlang.model.timestamps import now_ticks
 from graphlang.storage.engine import WRITE_OPTION
+from graphlang.storage.prepared import DirectConnections, Prepared
 from graphlang.storage.schema import apps, languages, signing_keys, users
 
 Row = Mapping[Any, Any]
@@ -70,16 +72,73 @@ class DeltaRemoval:
 DeltaEntry = DeltaUpsert | DeltaRemoval
 
 
+# The hottest reads, as prepared statements. ``audiences`` holds the allowedAudiences bits any of
+# which admits the reader (NULL: the reader sees every item); an item whose audience is NULL admits
+# nobody but its owner.
+_AUDIENCES = bindparam("audiences", type_=Integer)
+_READABLE = or_(_AUDIENCES.is_(None), languages.c.allowed_audiences.op("&")(_AUDIENCES) != 0)
+_KEY: BindParameter[str] = bindparam("key")
+FIND_USER = Prepared(select(users).where(
+    users.c.tenant_id == bindparam("tenant_id"), or_(users.c.id == _KEY, users.c.upn_key == _KEY)).limit(1))
+READ_LANGUAGE = Prepared(select(languages).where(
+    languages.c.user_id == bindparam("user_id"), languages.c.id == bindparam("language_id"), _READABLE))
+FIRST_PAGE = Prepared(
+    select(languages).where(languages.c.user_id == bindparam("user_id"), _READABLE)
+    .order_by(languages.c.created_ticks, languages.c.id).limit(bindparam("limit", type_=Integer)))
+
+
 def _version_matches(precondition: Precondition | None, language_id: str) -> list[ColumnElement[bool]]:
     if precondition is None or precondition.tags is None:
         return []
     return [languages.c.version.in_([version for tag_id, version in precondition.tags if tag_id == language_id])]
 
 
+def new_language(user_id: str, changes: Mapping[str, Any], actor: bytes, language_id: str | None = None
+                 ) -> dict[str, Any]:
+    """The row of a new language: the defaults, the client's changes, then what the server manages.
+
+    ``displayName`` is filled from the tag only when the client left it out; an explicit null stays.
+    """
+    ticks = now_ticks()
+    values: dict[str, Any] = {
+        "allowed_audiences": DEFAULT_AUDIENCES,
+        **changes,
+        "id": language_id or str(uuid.uuid4()),
+        "user_id": user_id,
+        "created_by": actor,
+        "last_modified_by": actor,
+        "created_ticks": ticks,
+        "modified_ticks": ticks,
+        "version": 1,
+    }
+    if "display_name" not in changes and values.get("tag"):
+        values["display_name"] = display_name_for(values["tag"])
+    return values
+
+
+def oldest_with_tag(conn: Connection, user_id: str, tag_key: str) -> str | None:
+    """The id of the user's first-created language with this (canonical, lower-cased) tag."""
+    found = conn.execute(
+        select(languages.c.id)
+        .where(languages.c.user_id == user_id, languages.c.tag_key == tag_key)
+        .order_by(languages.c.created_ticks, languages.c.id)
+        .limit(1)
+    ).scalar_one_or_none()
+    return None if found is None else str(found)
+
+
+def _in_tenant(user: Row, tenant_id: str) -> Row:
+    if user["tenant_id"] != tenant_id.lower():
+        raise ValueError(f"the object id '{user['id']}' is a different user in the directory")
+    return user
+
+
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.is_postgres = engine.dialect.name == "postgresql"
+        self.direct = DirectConnections(engine)
+        self._batch = threading.local()
 
     # -- transactions ---------------------------------------------------------------------------
 
@@ -91,8 +150,22 @@ class Store:
 
     @contextmanager
     def writing(self) -> Iterator[Connection]:
+        shared = getattr(self._batch, "conn", None)
+        if shared is not None:  # a group commit's writer: this write is one savepoint of its batch
+            with shared.begin_nested():
+                yield shared
+            return
         with self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
             yield conn
+
+    @contextmanager
+    def batched(self, conn: Connection) -> Iterator[None]:
+        """On this thread, ``writing`` runs in savepoints of ``conn``'s transaction (group commit)."""
+        self._batch.conn = conn
+        try:
+            yield
+        finally:
+            self._batch.conn = None
 
     def _lock_user(self, conn: Connection, user_id: str) -> None:
         if self.is_postgres:
@@ -101,23 +174,19 @@ class Store:
     # -- users ----------------------------------------------------------------------------------
 
     def find_user(self, tenant_id: str, ref: str) -> Row | None:
-        key = ref.strip().lower()
-        query = select(users).where(
-            users.c.tenant_id == tenant_id, (users.c.id == key) | (users.c.upn_key == key)
-        )
-        with self.reading() as conn:
-            return conn.execute(query).mappings().first()
+        return self.direct.one(FIND_USER, {"tenant_id": tenant_id, "key": ref.strip().lower()})
 
     def get_user(self, user_id: str) -> Row | None:
         with self.reading() as conn:
             return conn.execute(select(users).where(users.c.id == user_id)).mappings().first()
 
     def ensure_user(self, tenant_id: str, user_id: str, upn: str, display_name: str | None) -> Row:
-        """The user with this id, created when missing. Raises ValueError if the UPN is taken."""
+        """The user with this id, created when missing. Raises ValueError if the UPN is taken, or if the id
+        is a user of another tenant: an object id never makes one tenant's caller another tenant's user."""
         user_id = user_id.lower()
         existing = self.get_user(user_id)
         if existing is not None:
-            return existing
+            return _in_tenant(existing, tenant_id)
         values = {
             "id": user_id,
             "tenant_id": tenant_id,
@@ -133,7 +202,7 @@ class Store:
             raced = self.get_user(user_id)
             if raced is None:
                 raise ValueError(f"the user principal name '{upn}' belongs to another user") from exc
-            return raced
+            return _in_tenant(raced, tenant_id)
         return values
 
     def list_users(self, tenant_id: str | None = None) -> list[Row]:
@@ -164,15 +233,17 @@ class Store:
 
     # -- languages: reads -----------------------------------------------------------------------
 
-    def get_language(self, user_id: str, language_id: str, where: Sequence[ColumnElement[bool]] = ()) -> Row:
-        query = select(languages).where(
-            languages.c.user_id == user_id, languages.c.id == language_id.lower(), *where
-        )
-        with self.reading() as conn:
-            row = conn.execute(query).mappings().first()
+    def read_language(self, user_id: str, language_id: str, audiences: int | None) -> Row:
+        """The item, if the reader sees it: ``audiences`` are the bits admitting the reader, None for all."""
+        row = self.direct.one(READ_LANGUAGE, {"user_id": user_id, "language_id": language_id.lower(),
+                                              "audiences": audiences})
         if row is None:
             raise LanguageNotFound(language_id)
         return row
+
+    def first_page(self, user_id: str, audiences: int | None, limit: int) -> list[Row]:
+        """The first ``limit`` items the reader sees, in the default order (createdDateTime, id)."""
+        return list(self.direct.all(FIRST_PAGE, {"user_id": user_id, "audiences": audiences, "limit": limit}))
 
     def list_languages(self, user_id: str, plan: ListPlan) -> list[Row]:
         query = (
@@ -270,31 +341,10 @@ class Store:
             ).scalar_one_or_none()
             if found is not None:
                 return str(found)
-        if tag_key is None:
-            return None
-        found = conn.execute(
-            select(languages.c.id)
-            .where(mine, languages.c.tag_key == tag_key)
-            .order_by(languages.c.created_ticks, languages.c.id)
-            .limit(1)
-        ).scalar_one_or_none()
-        return None if found is None else str(found)
+        return None if tag_key is None else oldest_with_tag(conn, user_id, tag_key)
 
     def _insert(self, conn: Connection, user_id: str, changes: Mapping[str, Any], actor: bytes) -> Row:
-        ticks = now_ticks()
-        values: dict[str, Any] = {
-            "allowed_audiences": DEFAULT_AUDIENCES,
-            **changes,
-            "id": str(uuid.uuid4()),
-            "user_id": user_id,
-            "created_by": actor,
-            "last_modified_by": actor,
-            "created_ticks": ticks,
-            "modified_ticks": ticks,
-            "version": 1,
-        }
-        if "display_name" not in changes and values.get("tag"):
-            values["display_name"] = display_name_for(values["tag"])
+        values = new_language(user_id, changes, actor)
         return conn.execute(insert(languages).values(**values).returning(languages)).mappings().one()
 
     def _update(self, conn: Connection, user_id: str, language_id: str, changes: Mapping[str, Any],

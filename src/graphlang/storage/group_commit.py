@@ -1,0 +1,135 @@
+"""Group commit: the writes of concurrent requests share one SQLite transaction and one fsync.
+
+With ``synchronous=FULL`` every commit waits for the disk, and SQLite takes one writer at a time, so
+durable writes one transaction each are bounded by the disk's sync rate. Here one writer thread per
+process takes every write waiting in its queue, runs each in its own savepoint of one transaction
+(a write that fails rolls back alone and gets its own error), commits once, and only then answers
+each of them: a write is acknowledged only after the commit that made it durable. A failed commit
+fails every write of the batch, none of which was acknowledged. Writes wait for nothing but the
+commit in progress, so a lone write is not delayed.
+
+Writer threads of several processes (``serve --workers N``) take turns through an exclusive lock on
+a file beside the database: waiting on it wakes at once when it is free, where SQLite's own busy
+handler would sleep and retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from graphlang.storage.engine import WRITE_OPTION
+from graphlang.storage.store import Store
+
+T = TypeVar("T")
+MAX_BATCH = 256
+log = logging.getLogger("graphlang.storage")
+
+
+@dataclass(frozen=True, slots=True)
+class _Write:
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    done: Future[Any]
+
+
+class GroupCommit:
+    def __init__(self, store: Store, lock_file: Path) -> None:
+        self.store = store
+        self.lock_file = lock_file
+        self._queue: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run the store write ``fn(*args)`` in the next batch; returns once that batch is committed."""
+        return await asyncio.wrap_future(self.submit(fn, *args))
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        if self._thread is None:
+            self._start()
+        done: Future[T] = Future()
+        self._queue.put(_Write(fn, args, done))
+        return done
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None:
+                # Started on first use, so that a worker process forked after the app was built has its own.
+                self._thread = threading.Thread(target=self._serve, name="graphlang-group-commit", daemon=True)
+                self._thread.start()
+
+    # -- on the writer thread --------------------------------------------------------------------
+
+    def _serve(self) -> None:
+        lock = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            while True:
+                first = self._queue.get()
+                if first is None:
+                    return
+                batch = [first]
+                while len(batch) < MAX_BATCH:
+                    try:
+                        more = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        self._queue.put(None)  # finish this batch, then stop
+                        break
+                    batch.append(more)
+                with _exclusive(lock):
+                    self._commit(batch)
+        finally:
+            os.close(lock)
+
+    def _commit(self, batch: list[_Write]) -> None:
+        outcomes: list[tuple[_Write, Any, BaseException | None]] = []
+        try:
+            with self.store.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+                with self.store.batched(conn):
+                    for write in batch:
+                        outcomes.append(_attempt(write))
+        except BaseException as exc:  # the commit failed: nothing of the batch is stored
+            log.warning("a group commit of %d writes failed: %s", len(batch), exc)
+            for write in batch:
+                write.done.set_exception(exc)
+            return
+        for write, result, error in outcomes:
+            if error is None:
+                write.done.set_result(result)
+            else:
+                write.done.set_exception(error)
+
+
+
+def _attempt(write: _Write) -> tuple[_Write, Any, BaseException | None]:
+    try:
+        return write, write.fn(*write.args), None
+    except Exception as exc:  # this write alone failed, and its savepoint was rolled back
+        return write, None, exc
+
+
+@contextmanager
+def _exclusive(lock: int) -> Iterator[None]:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)

@@ -1,0 +1,169 @@
+"""Prepared statements: Core statements compiled once per dialect and run on the DBAPI connection.
+
+Building a statement, computing its cache key, and executing it through a SQLAlchemy Connection
+(checkout, BEGIN, execution context, result objects, ROLLBACK) costs far more than the point read
+itself, which in SQLite takes a few microseconds. The hottest statements are therefore declared
+once, with bind parameters, compiled on first use for the engine's dialect (so SQLite and
+PostgreSQL each get their own SQL and parameter style), and executed straight on a DBAPI cursor.
+Results come back as plain dicts, converted by the columns' own result processors (SQLite's 0/1 to
+booleans, for example), exactly as a SQLAlchemy result would convert them.
+
+Values must be plain ``str``, ``int``, ``bytes`` or ``None``: no bind processors run.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import Pool
+from sqlalchemy.sql import ColumnElement, Select
+
+from graphlang.storage.engine import is_memory_sqlite
+
+
+@dataclass(slots=True)
+class Compiled:
+    sql: str
+    order: tuple[str, ...] | None  # bind names in positional order, or None for a named paramstyle
+    defaults: Mapping[str, Any]  # literal values the statement itself holds (LIMIT 1, a 0 to compare)
+    columns: tuple[ColumnElement[Any], ...]
+    dialect: Dialect
+    # Known after the first execution: some processors depend on the type the driver reports.
+    convert: Callable[[Sequence[Any]], dict[str, Any]] | None = None
+
+    def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
+        merged = {**self.defaults, **values} if self.defaults else values
+        if self.order is None:
+            return merged
+        return tuple(merged[name] for name in self.order)
+
+    def converter(self, description: Sequence[Sequence[Any]]) -> Callable[[Sequence[Any]], dict[str, Any]]:
+        if self.convert is None:
+            pairs = tuple((str(column.key), column.type._cached_result_processor(self.dialect, described[1]))
+                          for column, described in zip(self.columns, description, strict=True))
+
+            def convert(row: Sequence[Any]) -> dict[str, Any]:
+                return {key: value if process is None or value is None else process(value)
+                        for (key, process), value in zip(pairs, row, strict=True)}
+
+            self.convert = convert
+        return self.convert
+
+
+class Prepared:
+    """One statement, compiled once per dialect."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._compiled: dict[str, Compiled] = {}
+
+    def for_dialect(self, dialect: Dialect) -> Compiled:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            found = self._compiled[dialect.name] = self._compile(dialect)
+        return found
+
+    def _compile(self, dialect: Dialect) -> Compiled:
+        compiled = self.statement.compile(dialect=dialect)
+        columns = list(self.statement.selected_columns)
+        order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+        defaults = {name: value for name, value in compiled.params.items() if value is not None}
+        return Compiled(sql=str(compiled), order=order, defaults=defaults, columns=tuple(columns), dialect=dialect)
+
+
+class DirectConnections:
+    """DBAPI connections for prepared statements.
+
+    With a SQLite file, the first thread that calls ``hold`` (the event loop's) keeps one connection
+    of its own: reads from it need neither a pool checkout nor a worker thread, and in WAL mode they
+    never wait for a writer. Every other use checks a connection out of the engine's pool and returns
+    it. Database errors are raised as SQLAlchemy's, so callers handle them as they handle any other.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect
+        self.can_hold = engine.dialect.name == "sqlite" and not is_memory_sqlite(str(engine.url))
+        self._held: Any = None  # a pooled connection wrapper, kept checked out
+        self._own_pool: Pool | None = None
+        self._holder: int | None = None
+        self._lock = threading.Lock()
+
+    def hold(self) -> bool:
+        """Whether reads may run on the calling thread: with a SQLite file they may, and the first
+        thread to ask keeps a connection for them."""
+        if not self.can_hold:
+            return False
+        if self._holder is None:
+            with self._lock:
+                if self._holder is None:
+                    # From a pool of its own (with the engine's connect-time settings), so that the
+                    # engine's pool, and what metrics report of it, only counts connections in use.
+                    self._own_pool = self._own_pool or self.engine.pool.recreate()
+                    self._held = self._checkout(self._own_pool)
+                    self._holder = threading.get_ident()
+        return True
+
+    def release(self) -> None:
+        with self._lock:
+            if self._held is not None:
+                self._held.close()
+            self._held, self._holder = None, None
+            if self._own_pool is not None:
+                self._own_pool.dispose()
+                self._own_pool = None
+
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
+        if self._holder == threading.get_ident():
+            yield self._held
+            return
+        pooled = self._checkout(self.engine.pool)
+        try:
+            yield pooled
+        finally:
+            pooled.close()  # the pool rolls back whatever the connection still has open
+
+    def all(self, prepared: Prepared, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+        compiled = prepared.for_dialect(self.dialect)
+        parameters = compiled.parameters(values)
+        with self._connection() as connection:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(compiled.sql, parameters)
+                rows = cursor.fetchall()
+                convert = compiled.converter(cursor.description)
+            except self.dialect.loaded_dbapi.Error as exc:
+                raise self._wrapped(exc, connection, cursor, compiled.sql, parameters) from exc
+            finally:
+                cursor.close()
+        return [convert(row) for row in rows]
+
+    def one(self, prepared: Prepared, values: Mapping[str, Any]) -> dict[str, Any] | None:
+        rows = self.all(prepared, values)
+        return rows[0] if rows else None
+
+    def _checkout(self, pool: Pool) -> Any:
+        try:
+            return pool.connect()
+        except self.dialect.loaded_dbapi.Error as exc:  # the database cannot be reached
+            raise DBAPIError.instance(None, None, exc, self.dialect.loaded_dbapi.Error,
+                                      connection_invalidated=True, dialect=self.dialect) from exc
+
+    def _wrapped(self, exc: Any, connection: Any, cursor: Any, sql: str, parameters: Any) -> DBAPIError:
+        lost = self.dialect.is_disconnect(exc, connection.driver_connection, cursor)
+        if lost:
+            if connection is self._held:
+                with self._lock:
+                    self._held, self._holder = None, None
+            connection.invalidate(exc)
+        wrapped: DBAPIError = DBAPIError.instance(sql, parameters, exc, self.dialect.loaded_dbapi.Error,
+                                                  connection_invalidated=lost, dialect=self.dialect)
+        return wrapped
