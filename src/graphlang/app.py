@@ -84,10 +84,8 @@ class GraphlangApp:
             return
         if scope["type"] != "http":
             return
-        scope, invalid_host = without_invalid_host(scope)
+        scope, refusal = without_invalid_host(scope)
         ctx = RequestContext(Request(scope, receive), self.services)
-        refusal = None if invalid_host is None else BadRequest(
-            f"The Host header '{invalid_host}' is not a host name or IP address with an optional port.")
         response = await self.handle(ctx, refusal)
         await response(scope, receive, send)
 

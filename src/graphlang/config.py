@@ -62,13 +62,13 @@ class Settings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     # -- operations and scale-out ----------------------------------------------------------------
-    redis_url: str | None = None
-    log_json: bool = True
-    workers: int = 1
-    shutdown_grace_seconds: int = 30
-    pool_max_overflow: int = 4
-    pool_timeout_seconds: int = 10
-    metrics: bool = True
+    redis_url: str | None = None  # shared throttling buckets for every instance
+    log_json: bool = True  # one JSON object per log line (one line per request), else plain text
+    workers: int = 1  # processes sharing the listening socket (serve --workers)
+    shutdown_grace_seconds: int = 30  # after SIGTERM, how long requests in flight may still take
+    pool_max_overflow: int = 4  # PostgreSQL connections beyond pool_size under load, per process
+    pool_timeout_seconds: int = 10  # waiting longer than this for a connection is a 503
+    metrics: bool = True  # GET /metrics
     # -- performance -----------------------------------------------------------------------------
     group_commit: bool = True  # SQLite file: concurrent writes share one transaction and one fsync
     extra: Mapping[str, Any] = field(default_factory=dict)

@@ -35,9 +35,9 @@ def run(settings: Settings, *, announce_json: bool = False) -> None:
     check_binding(settings)
     services = create_services(settings)
     load_configured_seed(services)
-    # With several workers each builds its own app after the fork; this process only prepares the
-    # database (migrations, the signing key) and supervises.
-    app = create_app(settings, services) if settings.workers == 1 else None
+    # With several workers each builds its own app after the fork, and this one only shows that the
+    # configuration is sound (a bad one stops here, with its message, before any worker starts).
+    app = create_app(settings, services)
     sock = bind(settings.host, settings.port)
     port = sock.getsockname()[1]
     scheme = "https" if settings.tls_cert else "http"
@@ -47,7 +47,7 @@ def run(settings: Settings, *, announce_json: bool = False) -> None:
     else:
         click.echo(f"graphlang listening on {base}/beta (auth: {settings.auth}); "
                    "get a token with: graphlang token --user you@contoso.com", nl=True)
-    if app is not None:
+    if settings.workers == 1:
         serve_app(app, settings, sock)
         return
     services.close()  # no connection may be shared with the forked workers

@@ -234,6 +234,28 @@ def test_a_url_with_spaces_and_unicode_is_encoded_as_a_client_would(client: Test
     assert [item["tag"] for item in results["2"]["body"]["value"]] == ["el-GR"]
 
 
+def test_an_inner_host_header_that_is_not_a_host_fails_that_request_alone(client: TestClient,
+                                                                         tokens: Tokens) -> None:
+    headers = tokens.headers()
+    results = run(client, headers,
+                  req("odd", "POST", "/me/profile/languages", {"tag": "fi"}, headers={"Host": "[::1"}),
+                  req("fine", "POST", "/me/profile/languages", {"tag": "sv"}))
+
+    assert results["odd"]["status"] == 400
+    assert "The Host header '[::1'" in results["odd"]["body"]["error"]["message"]
+    assert results["fine"]["status"] == 201
+    assert [item["tag"] for item in listed(client, headers)] == ["sv"]
+
+
+def test_dot_segments_cannot_lead_an_inner_request_out_of_the_version_root(client: TestClient,
+                                                                           tokens: Tokens) -> None:
+    results = run(client, {**tokens.headers(), "x-graphlang-admin-token": "test-admin-token"},
+                  req("up", "GET", "/../_graphlang/snapshot"), req("encoded", "GET", "%2E%2E/_graphlang/requests"))
+
+    assert {ident: result["status"] for ident, result in results.items()} == {"up": 404, "encoded": 404}
+    assert all(result["body"]["error"]["code"] == "UnknownPath" for result in results.values())
+
+
 def test_a_base64_string_body_is_decoded(client: TestClient, tokens: Tokens) -> None:
     encoded = base64.b64encode(orjson.dumps({"tag": "is-IS"})).decode()
     results = run(client, tokens.headers(), req("1", "POST", "/me/profile/languages", encoded))

@@ -10,18 +10,21 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.process import GraphlangServer, running_graphlang
-from tests.ops.support import LANGUAGES, call, mint_token, wait_for
+from tests.ops.support import LANGUAGES, mint_token, wait_for
 
 
-def start_post(server: GraphlangServer, token: str, body: bytes, sent: int) -> socket.socket:
-    """A POST whose body has arrived only up to ``sent`` bytes: the request is in flight."""
+def start_post(server: GraphlangServer, token: str, body: bytes) -> socket.socket:
+    """A POST whose body is still to come, once the server has begun reading it: in flight."""
     host, port = server.base_url.removeprefix("http://").rsplit(":", 1)
     connection = socket.create_connection((host, int(port)), timeout=30)
-    head = (f"POST {LANGUAGES} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
-    connection.sendall(head + body[:sent])
-    # A complete request answered after this one began means the server has read this one's headers.
-    assert call(server, "GET", "/metrics").status_code == 200
+    connection.sendall((f"POST {LANGUAGES} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+                        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                        "Expect: 100-continue\r\n\r\n").encode())
+    # The server says "continue" when the handler asks for the body, so the request is under way.
+    interim = b""
+    while not interim.endswith(b"\r\n\r\n"):
+        interim += connection.recv(1)
+    assert interim.startswith(b"HTTP/1.1 100 "), interim
     return connection
 
 
@@ -48,22 +51,23 @@ def test_sigterm_lets_a_request_in_flight_finish_then_exits(tmp_path: Path, work
     body = json.dumps({"tag": "pt-BR", "displayName": "drained"}).encode()
     with running_graphlang(tmp_path, extra_args=["--workers", str(workers)]) as server:
         token = mint_token(server)
-        connection = start_post(server, token, body, sent=5)
+        connection = start_post(server, token, body)
 
         server.process.send_signal(signal.SIGTERM)
         wait_for(lambda: refuses_connections(server), "closing the listening socket")
-        connection.sendall(body[5:])
+        connection.sendall(body)
         status, answer = read_response(connection)
-        assert status == 201, answer
+        assert status == 201, (answer, server.logs()[-4000:])
         assert json.loads(answer)["displayName"] == "drained"
-        assert server.process.wait(timeout=30) == -signal.SIGTERM  # as uvicorn ends: by the signal
+        exit_status = server.process.wait(timeout=30)
+        assert exit_status == -signal.SIGTERM, server.logs()[-4000:]  # as uvicorn ends: by the signal
 
 
 @pytest.mark.standalone
 def test_sigterm_exits_after_the_grace_period_when_a_request_never_finishes(tmp_path: Path) -> None:
     body = json.dumps({"tag": "pt-BR"}).encode()
     with running_graphlang(tmp_path, extra_env={"GRAPHLANG_SHUTDOWN_GRACE_SECONDS": "1"}) as server:
-        connection = start_post(server, mint_token(server), body, sent=1)
+        connection = start_post(server, mint_token(server), body)
 
         server.process.send_signal(signal.SIGTERM)
         assert server.process.wait(timeout=30) == -signal.SIGTERM  # as uvicorn ends: by the signal

@@ -14,8 +14,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from graphlang.auth.keys import load_or_create
 from graphlang.cli import main
 from graphlang.services import derived_admin_token
-from tests.e2e.process import GraphlangServer, running_graphlang
-from tests.ops.support import LANGUAGES, call, mint_token, wait_for
+from tests.e2e.process import GraphlangServer, clean_env, running_graphlang
+from tests.ops.support import LANGUAGES, call, mint_token, run_graphlang, wait_for
 
 REQUESTS = 12
 
@@ -80,3 +80,14 @@ def test_several_workers_need_a_database_they_can_share() -> None:
     result = CliRunner().invoke(main, ["--database-url", "sqlite://", "serve", "--port", "0", "--workers", "2"])
     assert result.exit_code == 1
     assert "several workers need a shared database" in result.output
+
+
+def test_workers_that_keep_failing_as_they_start_stop_the_server(tmp_path: Path) -> None:
+    not_a_certificate = tmp_path / "junk.pem"
+    not_a_certificate.write_text("not a certificate\n")
+    env = clean_env(tmp_path / "data", "admin")
+    failed = run_graphlang(env, "serve", "--port", "0", "--workers", "2", "--tls-cert", str(not_a_certificate),
+                           "--tls-key", str(not_a_certificate))
+    assert failed.returncode == 1
+    assert "Error: the worker processes failed as they started; see the log above" in failed.stderr
+    assert "workers keep exiting as soon as they start" in failed.stderr

@@ -28,10 +28,10 @@ from starlette.types import Message, Receive, Scope
 
 from graphlang.api.batch_request import BatchItem, parse_batch
 from graphlang.api.body import is_json, read_json
-from graphlang.api.context import RequestContext
+from graphlang.api.context import RequestContext, without_invalid_host
 from graphlang.api.rendering import error_response, finish, json_response
 from graphlang.api.routing import Handler, Route
-from graphlang.errors import FailedDependency
+from graphlang.errors import BadRequest, FailedDependency
 
 if TYPE_CHECKING:
     from graphlang.app import GraphlangApp
@@ -63,10 +63,10 @@ def batch_handler(app: GraphlangApp) -> Handler:
         results: dict[str, dict[str, Any]] = {}
         statuses: dict[str, int] = {}
         for item in plan.order:
-            inner = inner_context(ctx, item)
+            inner, refusal = inner_context(ctx, item)
             failed = next((d for d in item.depends_on if not 200 <= statuses[d] < 300), None)
             if failed is None:
-                response = await app.handle(inner)
+                response = await app.handle(inner, refusal)
             else:
                 response = finish(inner, error_response(inner, FailedDependency(
                     f"Request '{item.id}' was not run because request '{results[failed]['id']}', which it "
@@ -78,8 +78,9 @@ def batch_handler(app: GraphlangApp) -> Handler:
     return run_batch
 
 
-def inner_context(outer: RequestContext, item: BatchItem) -> RequestContext:
-    """The inner request as a request of its own, on the same connection details as the batch."""
+def inner_context(outer: RequestContext, item: BatchItem) -> tuple[RequestContext, BadRequest | None]:
+    """The inner request as a request of its own, on the same connection details as the batch, and
+    the error that answers it before dispatch (a Host header it set that is not a host), if any."""
     scope = outer.request.scope
     raw_path = f"/{outer.version}{item.path}"
     headers = list(item.headers)
@@ -101,9 +102,10 @@ def inner_context(outer: RequestContext, item: BatchItem) -> RequestContext:
         "query_string": item.query.encode("ascii"),
         "headers": [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers],
     }
+    inner_scope, refusal = without_invalid_host(inner_scope)
     context = RequestContext(Request(inner_scope, _receive_once(item.body or b"")), outer.services)
     context.notes["batch"] = {"request_id": outer.request_id, "id": item.id}
-    return context
+    return context, refusal
 
 
 def _receive_once(body: bytes) -> Receive:

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.types import Scope
 
 from graphlang.auth.principal import Principal
+from graphlang.errors import BadRequest
 
 if TYPE_CHECKING:
     from graphlang.services import Services
@@ -32,8 +33,8 @@ def _is_host(value: bytes) -> bool:
     return True
 
 
-def without_invalid_host(scope: Scope) -> tuple[Scope, str | None]:
-    """The scope without a Host header that is not ``host[:port]``, and that header's value.
+def without_invalid_host(scope: Scope) -> tuple[Scope, BadRequest | None]:
+    """The scope without a Host header that is not ``host[:port]``, and the error that answers it.
 
     The request is answered from the scope without it (its URL then names the server's own
     address), so that rendering the refusal cannot trip over the header it refuses.
@@ -43,7 +44,8 @@ def without_invalid_host(scope: Scope) -> tuple[Scope, str | None]:
     if invalid is None:
         return scope, None
     kept = [(name, value) for name, value in headers if name != b"host"]
-    return {**scope, "headers": kept}, invalid.decode("latin-1")
+    return {**scope, "headers": kept}, BadRequest(
+        f"The Host header '{invalid.decode('latin-1')}' is not a host name or IP address with an optional port.")
 
 
 @dataclass
@@ -74,6 +76,13 @@ class RequestContext:
             server = scope.get("server") or ("127.0.0.1", 80)
             host = f"{server[0]}:{server[1]}"
         return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
+
+    @property
+    def query(self) -> str:
+        """The query string as sent, still percent-encoded (cheaper than ``request.url.query``, which
+        parses the whole URL)."""
+        raw: bytes = self.request.scope.get("query_string", b"")
+        return raw.decode()
 
     @property
     def service_root(self) -> str:

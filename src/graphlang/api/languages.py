@@ -52,7 +52,7 @@ def entity_response(ctx: RequestContext, target: TargetUser, row: Mapping[str, A
 
 
 async def list_languages(ctx: RequestContext, params: Mapping[str, str]) -> Response:
-    options = parse_query(ctx.request.url.query, query_limits(ctx))
+    options = parse_query(ctx.query, query_limits(ctx))
     target = await resolve_target(ctx, params, Access.READ)
     page = await read_page(ctx, target.id, options, (*target.visible, *options.conditions), target.audiences)
     body = {
@@ -65,7 +65,7 @@ async def list_languages(ctx: RequestContext, params: Mapping[str, str]) -> Resp
 
 async def count_languages(ctx: RequestContext, params: Mapping[str, str]) -> Response:
     """``GET .../languages/$count``: the number of (filtered) items, as text/plain."""
-    options = parse_query(ctx.request.url.query, query_limits(ctx), scope=Scope.COUNT)
+    options = parse_query(ctx.query, query_limits(ctx), scope=Scope.COUNT)
     target = await resolve_target(ctx, params, Access.READ)
     count = await ctx.services.run(ctx.services.store.count_languages, target.id,
                                    (*target.visible, *options.conditions))
@@ -73,7 +73,7 @@ async def count_languages(ctx: RequestContext, params: Mapping[str, str]) -> Res
 
 
 async def get_language(ctx: RequestContext, params: Mapping[str, str]) -> Response:
-    options = parse_query(ctx.request.url.query, query_limits(ctx), scope=Scope.ITEM)
+    options = parse_query(ctx.query, query_limits(ctx), scope=Scope.ITEM)
     target = await resolve_target(ctx, params, Access.READ)
     row = await ctx.services.read(ctx.services.store.read_language, target.id, params["language"],
                                   target.audiences)

@@ -18,6 +18,7 @@ JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE75
 DIAGNOSTIC = '{"ServerInfo":{"DataCenter":"graphlang","Slice":"E","Ring":"0","ScaleUnit":"000","RoleInstance":"local"}}'
 
 _date_cache: tuple[int, str] = (0, "")
+_JSON_HEADERS = [(b"content-type", JSON_TYPE.encode()), (b"odata-version", b"4.0")]
 
 
 def http_date() -> str:
@@ -32,11 +33,24 @@ def http_date() -> str:
 def json_response(ctx: RequestContext, body: Mapping[str, Any] | list[Any], status: int = 200,
                   headers: Mapping[str, str] | None = None) -> Response:
     response = Response(orjson.dumps(body), status_code=status, media_type=None)
-    response.headers["content-type"] = JSON_TYPE
-    response.headers["odata-version"] = "4.0"
+    response.raw_headers += _JSON_HEADERS
     if headers:
-        response.headers.update(headers)
+        add_headers(response, headers)
     return response
+
+
+def add_headers(response: Response, headers: Mapping[str, str]) -> None:
+    """Set each header, replacing one of the same name; new names are appended without a search,
+    which is what setting them one by one through ``response.headers`` would cost."""
+    raw = response.raw_headers
+    present = {name for name, _value in raw}
+    for name, value in headers.items():
+        key = name.lower().encode("latin-1")
+        if key in present:
+            response.headers[name] = value
+        else:
+            raw.append((key, value.encode("latin-1")))
+            present.add(key)
 
 
 def text_response(text: str, status: int = 200) -> Response:
@@ -73,10 +87,9 @@ def error_response(ctx: RequestContext, error: GraphError) -> Response:
 
 def finish(ctx: RequestContext, response: Response) -> Response:
     """Headers every Graph response carries."""
-    headers = response.headers
-    headers["request-id"] = ctx.request_id
-    headers["client-request-id"] = ctx.client_request_id
-    headers["date"] = http_date()
-    headers.setdefault("cache-control", "no-cache")  # a token response keeps its no-store
-    headers["x-ms-ags-diagnostic"] = DIAGNOSTIC
+    finished = {"request-id": ctx.request_id, "client-request-id": ctx.client_request_id, "date": http_date(),
+                "x-ms-ags-diagnostic": DIAGNOSTIC}
+    if not any(name == b"cache-control" for name, _value in response.raw_headers):
+        finished["cache-control"] = "no-cache"  # a token response keeps its no-store
+    add_headers(response, finished)
     return response

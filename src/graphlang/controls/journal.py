@@ -11,7 +11,9 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
+from starlette.datastructures import URL
 from starlette.responses import Response
+from starlette.types import Scope
 
 from graphlang.api.context import RequestContext
 from graphlang.controls.notes import applied, is_control_route
@@ -61,6 +63,34 @@ def _retry_after(response: Response) -> int | None:
     return int(value) if value.isdigit() and int(value) > 0 else None
 
 
+def _url_scope(scope: Scope) -> Scope:
+    """What the request's URL is built from."""
+    return {"scheme": scope.get("scheme", "http"), "server": scope.get("server"), "path": scope["path"],
+            "query_string": scope.get("query_string", b""),
+            "headers": [(name, value) for name, value in scope["headers"] if name == b"host"]}
+
+
+def _rendered(entry: tuple[Any, ...]) -> dict[str, Any]:
+    (ticks, method, url_scope, route, status, seconds, request_id, client_request_id, caller, batch, controls,
+     mistake) = entry
+    url = URL(scope=url_scope)
+    return {
+        "time": format_ticks(ticks),
+        "method": method,
+        "path": url.path,
+        "query": url.query or None,
+        "route": route,
+        "status": status,
+        "durationMs": round(seconds * 1000, 3),
+        "requestId": request_id,
+        "clientRequestId": client_request_id,
+        "caller": caller,
+        "batch": batch,
+        "applied": controls,
+        "clientMistake": mistake,
+    }
+
+
 def _batch(ctx: RequestContext) -> dict[str, Any] | None:
     """For a request inside a $batch: the batch's request-id and the request's id in it."""
     batch = ctx.notes.get("batch")
@@ -71,32 +101,24 @@ def _batch(ctx: RequestContext) -> dict[str, Any] | None:
 
 class Journal:
     def __init__(self, size: int, watch: RetryWatch | None = None) -> None:
-        self._entries: deque[dict[str, Any]] = deque(maxlen=size)
+        self._entries: deque[tuple[Any, ...]] = deque(maxlen=size)
         self.watch = watch or RetryWatch()
 
     def observe(self, ctx: RequestContext, response: Response, seconds: float) -> None:
         if is_control_route(ctx):
             return
         caller = ctx.principal.caller if ctx.principal is not None else None
-        key = (caller or "", ctx.method, ctx.request.url.path.lower())
-        self._entries.append({
-            "time": format_ticks(now_ticks()),
-            "method": ctx.method,
-            "path": ctx.request.url.path,
-            "query": ctx.request.url.query or None,
-            "route": ctx.route,
-            "status": response.status_code,
-            "durationMs": round(seconds * 1000, 3),
-            "requestId": ctx.request_id,
-            "clientRequestId": ctx.client_request_id,
-            "caller": caller,
-            "batch": _batch(ctx),
-            "applied": applied(ctx),
-            "clientMistake": self.watch.observe(key, response, seconds),
-        })
+        scope = ctx.request.scope
+        key = (caller or "", ctx.method, scope["path"].lower())
+        # Every request is recorded and few are ever read: an entry keeps what it needs, and is
+        # rendered when the journal is read.
+        self._entries.append((
+            now_ticks(), ctx.method, _url_scope(scope), ctx.route, response.status_code, seconds, ctx.request_id,
+            ctx.client_request_id, caller, _batch(ctx), applied(ctx), self.watch.observe(key, response, seconds),
+        ))
 
     def entries(self) -> list[dict[str, Any]]:
-        return list(self._entries)
+        return [_rendered(entry) for entry in self._entries]
 
     def clear(self) -> None:
         self._entries.clear()

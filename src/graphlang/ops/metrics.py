@@ -83,13 +83,19 @@ class Metrics:
                                registry=registry, multiprocess_mode="livesum")
         self.pool_open = Gauge("graphlang_db_pool_connections", "Database connections open now (beyond the "
                                "pool size when it overflows).", registry=registry, multiprocess_mode="livesum")
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self.pool_checked_out = Gauge("graphlang_db_pool_checked_out", "Database connections in use now.",
                                       registry=registry, multiprocess_mode="livesum")
 
     def observe(self, ctx: RequestContext, response: Response, seconds: float) -> None:
         method = ctx.method if ctx.method in KNOWN_METHODS else "other"
-        self.requests.labels(ctx.route, method, str(response.status_code)).inc()
-        self.latency.labels(ctx.route, method).observe(seconds)
+        key = (ctx.route, method, response.status_code)
+        children = self._children.get(key)
+        if children is None:  # labels() takes a lock and builds its key on every call: keep the children
+            children = self._children[key] = (self.requests.labels(ctx.route, method, str(response.status_code)),
+                                              self.latency.labels(ctx.route, method))
+        children[0].inc()
+        children[1].observe(seconds)
         controls = {entry.partition(":")[0] for entry in applied(ctx)}  # "throttle:user", "fault:3"
         if "throttle" in controls:
             self.throttled.labels(ctx.route).inc()

@@ -1,7 +1,7 @@
 """``serve --workers N``: N processes answer requests from one listening socket.
 
-The supervisor binds nothing and serves nothing itself: it forks the workers (each builds its own
-services and database pool), passes SIGTERM and SIGINT on to them, replaces a worker that dies, and
+The supervisor serves nothing itself: it forks the workers (each builds its own services and
+database pool), passes SIGTERM and SIGINT on to them, replaces a worker that dies, and
 waits for all of them to drain before it exits.
 """
 
@@ -33,13 +33,12 @@ KILL_MARGIN_SECONDS = 5.0  # after the grace period, workers still running are k
 
 
 def _fork_worker(serve_one: Callable[[], None]) -> int:
-    # Signals stay blocked across fork so that a worker never runs the supervisor's handlers.
-    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    """The new worker's pid. Call with the stop signals blocked, so that a worker never runs the
+    supervisor's handlers and the supervisor learns of a stop only once it knows the new worker."""
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid != 0:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         return pid
     code = 1
     try:
@@ -105,8 +104,12 @@ class Supervisor:
         return healthy
 
     def _start_worker(self) -> None:
-        pid = _fork_worker(self.serve_one)
-        self.workers[pid] = time.monotonic()
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            pid = _fork_worker(self.serve_one)
+            self.workers[pid] = time.monotonic()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         log.info("worker %d started", pid)
 
     def _on_stop_signal(self, signum: int, _frame: FrameType | None) -> None:

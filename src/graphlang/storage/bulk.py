@@ -11,6 +11,7 @@ reports success, and a crash or power loss during the import leaves the previous
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -171,9 +172,10 @@ def _tuned_for_bulk(conn: Connection) -> Iterator[None]:
     # Every language's user is checked as its line is read, so the database need not check again.
     raw.execute("PRAGMA foreign_keys=OFF")
     raw.execute(f"PRAGMA threads={SORTER_THREADS}")  # index builds sort on more than one core
-    # Leaving WAL fails (and the mode stays) while another connection has the database open.
     journal = raw.execute("PRAGMA journal_mode").fetchone()[0]
-    raw.execute("PRAGMA journal_mode=DELETE")
+    with contextlib.suppress(sqlite3.OperationalError):
+        # Leaving WAL fails while another connection has the database open; the load then runs in WAL.
+        raw.execute("PRAGMA journal_mode=DELETE")
     try:
         yield
     finally:

@@ -102,11 +102,10 @@ class GroupCommit:
     def _commit(self, batch: list[_Write]) -> None:
         outcomes: list[tuple[_Write, Any, BaseException | None]] = []
         try:
-            with self.store.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
-                with self.store.batched(conn):
-                    for write in batch:
-                        outcomes.append(_attempt(write))
-        except BaseException as exc:  # the commit failed: nothing of the batch is stored
+            with self.store.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin(), \
+                    self.store.batched(conn):
+                outcomes.extend(_attempt(write) for write in batch)
+        except Exception as exc:  # noqa: BLE001 - the commit failed: nothing of the batch is stored, all hear why
             log.warning("a group commit of %d writes failed: %s", len(batch), exc)
             for write in batch:
                 write.done.set_exception(exc)
@@ -122,7 +121,7 @@ class GroupCommit:
 def _attempt(write: _Write) -> tuple[_Write, Any, BaseException | None]:
     try:
         return write, write.fn(*write.args), None
-    except Exception as exc:  # this write alone failed, and its savepoint was rolled back
+    except Exception as exc:  # noqa: BLE001 - this write alone failed (its savepoint rolled back); its caller hears why
         return write, None, exc
 
 

@@ -14,16 +14,15 @@ Values must be plain ``str``, ``int``, ``bytes`` or ``None``: no bind processors
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import Pool
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql import ColumnElement, Delete, Insert, Select, Update
 
 from graphlang.storage.engine import is_memory_sqlite
 
@@ -57,10 +56,13 @@ class Compiled:
         return self.convert
 
 
+ReturningDML = Insert | Update | Delete  # with RETURNING: what it changed comes back as rows
+
+
 class Prepared:
     """One statement, compiled once per dialect."""
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[Any] | ReturningDML) -> None:
         self.statement = statement
         self._compiled: dict[str, Compiled] = {}
 
@@ -72,7 +74,7 @@ class Prepared:
 
     def _compile(self, dialect: Dialect) -> Compiled:
         compiled = self.statement.compile(dialect=dialect)
-        columns = list(self.statement.selected_columns)
+        columns = list(self.statement.exported_columns)
         order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
         defaults = {name: value for name, value in compiled.params.items() if value is not None}
         return Compiled(sql=str(compiled), order=order, defaults=defaults, columns=tuple(columns), dialect=dialect)
@@ -120,31 +122,33 @@ class DirectConnections:
                 self._own_pool.dispose()
                 self._own_pool = None
 
-    @contextmanager
-    def _connection(self) -> Iterator[Any]:
-        if self._holder == threading.get_ident():
-            yield self._held
-            return
-        pooled = self._checkout(self.engine.pool)
-        try:
-            yield pooled
-        finally:
-            pooled.close()  # the pool rolls back whatever the connection still has open
-
     def all(self, prepared: Prepared, values: Mapping[str, Any]) -> list[dict[str, Any]]:
         compiled = prepared.for_dialect(self.dialect)
         parameters = compiled.parameters(values)
-        with self._connection() as connection:
-            cursor = connection.cursor()
-            try:
-                cursor.execute(compiled.sql, parameters)
-                rows = cursor.fetchall()
-                convert = compiled.converter(cursor.description)
-            except self.dialect.loaded_dbapi.Error as exc:
-                raise self._wrapped(exc, connection, cursor, compiled.sql, parameters) from exc
-            finally:
-                cursor.close()
+        if self._holder == threading.get_ident():
+            return self._execute(self._held, compiled, parameters)
+        pooled = self._checkout(self.engine.pool)
+        try:
+            return self._execute(pooled, compiled, parameters)
+        finally:
+            pooled.close()  # the pool rolls back whatever the connection still has open
+
+    def _execute(self, connection: Any, compiled: Compiled, parameters: Any) -> list[dict[str, Any]]:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(compiled.sql, parameters)
+            rows = cursor.fetchall()
+            convert = compiled.converter(cursor.description)
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise self._wrapped(exc, connection, cursor, compiled.sql, parameters) from exc
+        finally:
+            cursor.close()
         return [convert(row) for row in rows]
+
+    def within(self, conn: Connection, prepared: Prepared, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Run on the connection of ``conn``, inside its transaction."""
+        compiled = prepared.for_dialect(self.dialect)
+        return self._execute(conn.connection, compiled, compiled.parameters(values))
 
     def one(self, prepared: Prepared, values: Mapping[str, Any]) -> dict[str, Any] | None:
         rows = self.all(prepared, values)

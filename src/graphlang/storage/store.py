@@ -12,9 +12,10 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Integer, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Integer, bindparam, delete, false, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
@@ -87,10 +88,41 @@ FIRST_PAGE = Prepared(
     .order_by(languages.c.created_ticks, languages.c.id).limit(bindparam("limit", type_=Integer)))
 
 
-def _version_matches(precondition: Precondition | None, language_id: str) -> list[ColumnElement[bool]]:
+def _versions(precondition: Precondition | None, language_id: str) -> tuple[int, ...] | None:
+    """The versions an If-Match condition accepts for this item; None when any version will do."""
     if precondition is None or precondition.tags is None:
-        return []
-    return [languages.c.version.in_([version for tag_id, version in precondition.tags if tag_id == language_id])]
+        return None
+    return tuple(version for tag_id, version in precondition.tags if tag_id == language_id)
+
+
+# Writes of one item, prepared once per shape: the columns a PATCH sets, and how many versions an
+# If-Match names (none: any version; zero: no tag of this item, so nothing matches).
+_COLUMNS = tuple(column.name for column in languages.columns)
+INSERT_LANGUAGE = Prepared(insert(languages).values({name: bindparam(f"v_{name}") for name in _COLUMNS})
+                           .returning(*languages.columns))
+
+
+def _this_item(versions: int | None) -> list[ColumnElement[bool]]:
+    condition = [languages.c.user_id == bindparam("w_user_id"), languages.c.id == bindparam("w_id")]
+    if versions == 0:
+        condition.append(false())  # an If-Match naming no version of this item matches nothing
+    elif versions is not None:
+        condition.append(languages.c.version.in_([bindparam(f"w_version_{index}") for index in range(versions)]))
+    return condition
+
+
+@lru_cache(maxsize=512)
+def _update_statement(columns: tuple[str, ...], versions: int | None) -> Prepared:
+    return Prepared(
+        update(languages).where(*_this_item(versions))
+        .values({**{name: bindparam(f"v_{name}") for name in columns}, "last_modified_by": bindparam("w_actor"),
+                 "modified_ticks": bindparam("w_ticks"), "version": languages.c.version + 1})
+        .returning(*languages.columns))
+
+
+@lru_cache(maxsize=64)
+def _delete_statement(versions: int | None) -> Prepared:
+    return Prepared(delete(languages).where(*_this_item(versions)).returning(languages.c.id))
 
 
 def new_language(user_id: str, changes: Mapping[str, Any], actor: bytes, language_id: str | None = None
@@ -133,6 +165,23 @@ def _in_tenant(user: Row, tenant_id: str) -> Row:
     return user
 
 
+@contextmanager
+def _savepoint(conn: Connection) -> Iterator[None]:
+    """A savepoint issued on the DBAPI connection: SQLAlchemy's own costs more than the write it wraps."""
+    cursor = conn.connection.cursor()
+    cursor.execute("SAVEPOINT graphlang_write")
+    try:
+        yield
+    except BaseException:
+        cursor.execute("ROLLBACK TO SAVEPOINT graphlang_write")
+        cursor.execute("RELEASE SAVEPOINT graphlang_write")
+        raise
+    else:
+        cursor.execute("RELEASE SAVEPOINT graphlang_write")
+    finally:
+        cursor.close()
+
+
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -152,7 +201,7 @@ class Store:
     def writing(self) -> Iterator[Connection]:
         shared = getattr(self._batch, "conn", None)
         if shared is not None:  # a group commit's writer: this write is one savepoint of its batch
-            with shared.begin_nested():
+            with _savepoint(shared):
                 yield shared
             return
         with self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
@@ -282,9 +331,10 @@ class Store:
 
     def _delete(self, conn: Connection, user_id: str, language_id: str, precondition: Precondition | None
                 ) -> None:
-        condition = [languages.c.user_id == user_id, languages.c.id == language_id,
-                     *_version_matches(precondition, language_id)]
-        if conn.execute(delete(languages).where(*condition)).rowcount == 0:
+        versions = _versions(precondition, language_id)
+        values = {"w_user_id": user_id, "w_id": language_id,
+                  **{f"w_version_{index}": version for index, version in enumerate(versions or ())}}
+        if not self.direct.within(conn, _delete_statement(None if versions is None else len(versions)), values):
             self._explain_miss(conn, user_id, language_id)
 
     def upsert_language(self, user_id: str, language_id: str | None, changes: Mapping[str, Any],
@@ -345,24 +395,19 @@ class Store:
 
     def _insert(self, conn: Connection, user_id: str, changes: Mapping[str, Any], actor: bytes) -> Row:
         values = new_language(user_id, changes, actor)
-        return conn.execute(insert(languages).values(**values).returning(languages)).mappings().one()
+        return self.direct.within(conn, INSERT_LANGUAGE, {f"v_{name}": values.get(name) for name in _COLUMNS})[0]
 
     def _update(self, conn: Connection, user_id: str, language_id: str, changes: Mapping[str, Any],
                 actor: bytes, precondition: Precondition | None) -> Row:
-        condition = [languages.c.user_id == user_id, languages.c.id == language_id,
-                     *_version_matches(precondition, language_id)]
-        statement = (
-            update(languages)
-            .where(*condition)
-            .values(**changes, last_modified_by=actor, modified_ticks=now_ticks(),
-                    version=languages.c.version + 1)
-            .returning(languages)
-        )
-        row = conn.execute(statement).mappings().first()
-        if row is None:
+        versions = _versions(precondition, language_id)
+        values = {"w_user_id": user_id, "w_id": language_id, "w_actor": actor, "w_ticks": now_ticks(),
+                  **{f"w_version_{index}": version for index, version in enumerate(versions or ())},
+                  **{f"v_{name}": value for name, value in changes.items()}}
+        rows = self.direct.within(conn, _update_statement(tuple(changes), None if versions is None else len(versions)),
+                                  values)
+        if not rows:
             self._explain_miss(conn, user_id, language_id)
-        assert row is not None
-        return row
+        return rows[0]
 
     def _explain_miss(self, conn: Connection, user_id: str, language_id: str) -> None:
         exists = conn.execute(

@@ -1,0 +1,168 @@
+"""``graphlang import FILE.jsonl``: every user and language replaced from JSON Lines, all or nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from graphlang.config import Settings
+from tests.api.controls_support import MakeClient
+from tests.cli.test_state import exported_tables, graphlang
+from tests.factories import Tokens
+
+TENANT = "0a5e0bd5-3a4f-4f6f-9d1c-6f1b2d3c4e5f"
+ADELE = "6f8e2b4a-1c3d-4e5f-8a9b-0c1d2e3f4a5b"
+MEGAN = "7a9f3c5b-2d4e-4f6a-9b0c-1d2e3f4a5b6c"
+ENGLISH = "0f8fad5b-d9cb-469f-a165-70867728950e"
+ADMIN_READER = "admin@contoso.com"
+
+
+@pytest.fixture
+def stored_url(database_url: str, tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'state.db'}" if database_url.startswith("sqlite") else database_url
+
+
+def lines(*entries: dict[str, Any]) -> str:
+    return "".join(json.dumps(entry) + "\n" for entry in entries)
+
+
+def user(user_id: str, upn: str, **more: Any) -> dict[str, Any]:
+    return {"type": "user", "id": user_id, "userPrincipalName": upn, **more}
+
+
+def language(user_id: str, **properties: Any) -> dict[str, Any]:
+    return {"type": "language", "userId": user_id, **properties}
+
+
+def write(tmp_path: Path, text: str, name: str = "people.jsonl") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def read_item(client: TestClient, tokens: Tokens, owner: str, item: str) -> dict[str, Any]:
+    headers = tokens.headers(upn=ADMIN_READER, scopes="User.Read.All")
+    response = client.get(f"/beta/users/{owner}/profile/languages/{item}", headers=headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_a_json_lines_file_replaces_users_and_languages_as_graph_shows_them(
+        make_client: MakeClient, tokens: Tokens, settings: Settings, stored_url: str, tmp_path: Path) -> None:
+    client = make_client(database_url=stored_url)
+    path = write(tmp_path, lines(
+        user(ADELE, "Adele@contoso.com", displayName="Adele Vance", tenantId=TENANT),
+        language(ADELE, id=ENGLISH, tag="en-us", spoken="nativeOrBilingual", allowedAudiences="organization",
+                 createdDateTime="2024-05-01T10:00:00.1234567Z", lastModifiedDateTime="2025-01-02T03:04:05Z"),
+        user(MEGAN, "megan@contoso.com"),
+        language(MEGAN, tag="fr-FR", displayName="French (mine)", inference={"confidenceScore": 0.5}),
+    ))
+    result = graphlang(settings, stored_url, "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "imported 2 users, 2 languages" in result.stdout
+
+    item = read_item(client, tokens, "adele@contoso.com", ENGLISH)
+    assert item["tag"] == "en-US"
+    assert item["displayName"] == "English"
+    assert item["spoken"] == "nativeOrBilingual"
+    assert item["createdDateTime"] == "2024-05-01T10:00:00.1234567Z"
+    assert item["lastModifiedDateTime"] == "2025-01-02T03:04:05.0000000Z"
+    adele = {"application": None, "device": None, "user": {"displayName": "Adele Vance", "id": ADELE}}
+    assert item["createdBy"] == item["lastModifiedBy"] == adele
+    assert item["@odata.etag"] == f'W/"{ENGLISH}-1"'
+
+    megans = client.get(f"/beta/users/{MEGAN}/profile/languages",
+                        headers=tokens.headers(upn=ADMIN_READER, scopes="User.Read.All")).json()["value"]
+    assert [(m["tag"], m["displayName"], m["inference"]["confidenceScore"]) for m in megans] == \
+        [("fr-FR", "French (mine)", 0.5)]
+    assert megans[0]["createdBy"]["user"] == {"displayName": "megan@contoso.com", "id": MEGAN}
+
+
+def test_json_lines_are_recognised_by_content_and_read_from_standard_input(
+        settings: Settings, stored_url: str, tmp_path: Path) -> None:
+    content = lines(user(ADELE, "adele@contoso.com"), language(ADELE, tag="nb-NO"))
+    by_content = graphlang(settings, stored_url, "import", str(write(tmp_path, content, "people.txt")))
+    assert "imported 1 users, 1 languages" in by_content.stdout, by_content.output
+    from_stdin = graphlang(settings, stored_url, "import", "-", stdin=content + "\n\n")
+    assert "imported 1 users, 1 languages" in from_stdin.stdout, from_stdin.output
+    tables = exported_tables(settings, stored_url)
+    assert [row[3] for row in tables["users"]["rows"]] == ["adele@contoso.com"]
+    assert len(tables["languages"]["rows"]) == 1
+
+
+def test_a_user_id_defaults_to_the_one_token_minting_derives(
+        make_client: MakeClient, tokens: Tokens, settings: Settings, stored_url: str, tmp_path: Path) -> None:
+    client = make_client(database_url=stored_url)
+    path = write(tmp_path, lines({"type": "user", "userPrincipalName": "alice@contoso.com"}))
+    assert graphlang(settings, stored_url, "import", str(path)).exit_code == 0
+    alice = tokens.user_id("alice@contoso.com")
+    path = write(tmp_path, lines({"type": "user", "userPrincipalName": "alice@contoso.com"},
+                                 language(alice, tag="de-DE")))
+    assert graphlang(settings, stored_url, "import", str(path)).exit_code == 0
+    mine = client.get("/beta/me/profile/languages", headers=tokens.headers(upn="alice@contoso.com")).json()
+    assert [item["tag"] for item in mine["value"]] == ["de-DE"]
+
+
+@pytest.mark.parametrize(("entries", "message"), [
+    ([user(ADELE, "adele@contoso.com"), language(ADELE, tag="en-US", spoken="fluent")],
+     "Line 2: Invalid value 'fluent' for property 'spoken'"),
+    ([user(ADELE, "adele@contoso.com"), language(MEGAN, tag="en-US")],
+     f"Line 2: the member 'userId' names the user '{MEGAN}', which no earlier line defines."),
+    ([user(ADELE, "adele@contoso.com"), language(ADELE, tag="en-US", colour="blue")],
+     "Line 2: The property 'colour' does not exist on type 'microsoft.graph.languageProficiency'"),
+    ([user(ADELE, "adele@contoso.com"), language(ADELE, createdDateTime="yesterday")],
+     "Line 2: the member 'createdDateTime' must be a DateTimeOffset"),
+    ([user("not-a-guid", "adele@contoso.com")], "Line 1: the member 'id' must be a GUID"),
+    ([{"type": "user"}], "Line 1: the member 'userPrincipalName' is required."),
+    ([{"type": "group", "id": ADELE}], "Line 1: the member 'type' must be 'user' or 'language'."),
+    ([user(ADELE, "adele@contoso.com"), user(MEGAN, "ADELE@contoso.com")], "Line 2 cannot be stored"),
+    ([user(ADELE, "adele@contoso.com"), language(ADELE, id=ENGLISH), language(ADELE, id=ENGLISH)],
+     "Line 3 cannot be stored"),
+], ids=["bad value", "unknown user", "unknown property", "bad timestamp", "bad id", "no upn", "bad type",
+        "upn taken", "id taken"])
+def test_a_bad_line_is_named_and_nothing_is_imported(
+        settings: Settings, stored_url: str, tmp_path: Path, entries: list[dict[str, Any]], message: str) -> None:
+    good = write(tmp_path, lines(user(MEGAN, "megan@contoso.com"), language(MEGAN, tag="fr-FR")), "good.jsonl")
+    assert graphlang(settings, stored_url, "import", str(good)).exit_code == 0
+    before = exported_tables(settings, stored_url)
+    result = graphlang(settings, stored_url, "import", str(write(tmp_path, lines(*entries))))
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Nothing was imported." in result.output
+    assert exported_tables(settings, stored_url) == before
+
+
+def test_a_line_that_is_not_json_is_named(settings: Settings, stored_url: str, tmp_path: Path) -> None:
+    path = write(tmp_path, lines(user(ADELE, "adele@contoso.com")) + "{oops\n")
+    result = graphlang(settings, stored_url, "import", str(path))
+    assert result.exit_code == 1
+    assert "Line 2 is not valid JSON" in result.output
+
+
+def test_a_large_file_loads_in_batches_and_finds_owners_defined_long_before(
+        make_client: MakeClient, tokens: Tokens, settings: Settings, stored_url: str, tmp_path: Path) -> None:
+    # More users than the reader keeps in mind, and more rows than one batch holds.
+    count = 10_050
+    ids = [f"00000000-0000-4000-8000-{number:012d}" for number in range(count)]
+    entries = [user(user_id, f"user{number}@contoso.com") for number, user_id in enumerate(ids)]
+    entries.append(language(ids[0], id=ENGLISH, tag="en-US"))
+    path = write(tmp_path, lines(*entries))
+    result = graphlang(settings, stored_url, "import", str(path))
+    assert f"imported {count} users, 1 languages" in result.stdout, result.output
+    client = make_client(database_url=stored_url)
+    item = read_item(client, tokens, ids[0], ENGLISH)
+    assert item["createdBy"]["user"] == {"displayName": "user0@contoso.com", "id": ids[0]}
+    assert len(exported_tables(settings, stored_url)["users"]["rows"]) == count
+
+
+def test_the_snapshot_format_is_still_recognised(settings: Settings, stored_url: str, tmp_path: Path) -> None:
+    path = write(tmp_path, lines(user(ADELE, "adele@contoso.com"), language(ADELE, tag="en-US")))
+    assert graphlang(settings, stored_url, "import", str(path)).exit_code == 0
+    snapshot = graphlang(settings, stored_url, "export").stdout
+    assert graphlang(settings, stored_url, "import", "-", stdin=snapshot).exit_code == 0
+    assert exported_tables(settings, stored_url) == json.loads(snapshot)["tables"]
