@@ -45,6 +45,7 @@ PATCH_BODY = '{"spoken":"fullProfessional","allowedAudiences":"organization"}'
 POST_BODY = '{"tag":"en-GB","spoken":"conversational","written":"elementary"}'
 LARGE_USERS = 1_000_000
 SAMPLED_ITEMS = 2000
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 # Throughput targets as a fraction of the ceiling, and latency limits (issue "Performance").
 TARGETS = {"get_item": 0.30, "get_list": 0.25, "patch": 0.15, "create_delete": 0.10}
@@ -126,6 +127,7 @@ class RssSampler(threading.Thread):
         super().__init__(daemon=True)
         self.pid = pid
         self.peak_kb = 0
+        self.peak_pss_kb = 0
         self.stopped = threading.Event()
 
     def _tree(self) -> list[int]:
@@ -136,16 +138,28 @@ class RssSampler(threading.Thread):
         return pids
 
     def sample(self) -> int:
+        """RSS of every process summed (pages shared between them counted in each), and PSS (each
+        shared page split between the processes sharing it: what the server takes from the machine)."""
+        rss = pss = 0
+        for pid in self._tree():
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        self.peak_kb = max(self.peak_kb, rss)
+        self.peak_pss_kb = max(self.peak_pss_kb, pss)
+        return rss
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time of the process and its children so far."""
         total = 0
         for pid in self._tree():
-            try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-            except OSError:
-                continue
-        self.peak_kb = max(self.peak_kb, total)
-        return total
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / CLOCK_TICKS
 
     def run(self) -> None:
         while not self.stopped.wait(0.5):
@@ -193,6 +207,10 @@ class Server:
     def peak_rss_mb(self) -> float:
         return self.sampler.peak_kb / 1024
 
+    @property
+    def peak_pss_mb(self) -> float:
+        return self.sampler.peak_pss_kb / 1024
+
 
 def fetch(base: str, token: str, method: str, path: str, body: str | None = None) -> tuple[int, bytes]:
     request = urllib.request.Request(base + path, method=method, data=body.encode() if body else None,
@@ -215,6 +233,15 @@ def _lua(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     return json.dumps(str(value))
+
+
+def measured(wrk: str, server: Server, config: dict[str, Any], seconds: int, connections: int,
+             workdir: Path) -> dict[str, Any]:
+    """One wrk run, with the server's CPU time per request."""
+    before = server.sampler.cpu_seconds()
+    stats = run_wrk(wrk, server.base, config, seconds, connections, workdir)
+    stats["server_cpu_us"] = (server.sampler.cpu_seconds() - before) / max(1, stats["requests"]) * 1e6
+    return stats
 
 
 def run_wrk(wrk: str, base: str, config: dict[str, Any], seconds: int, connections: int,
@@ -322,11 +349,11 @@ def measure(args: argparse.Namespace, users: int, wrk: str, workdir: Path, with_
                 run_wrk(wrk, ceiling.base, config, args.warmup, args.connections, workdir)
             rounds: dict[str, list[dict[str, Any]]] = {"graphlang": [], "ceiling": []}
             for _ in range(args.rounds):
-                rounds["graphlang"].append(run_wrk(wrk, graphlang.base, config, args.duration,
-                                                   args.connections, workdir))
+                rounds["graphlang"].append(measured(wrk, graphlang, config, args.duration, args.connections,
+                                                    workdir))
                 if ceiling is not None:
-                    rounds["ceiling"].append(run_wrk(wrk, ceiling.base, config, args.duration,
-                                                     args.connections, workdir))
+                    rounds["ceiling"].append(measured(wrk, ceiling, config, args.duration, args.connections,
+                                                      workdir))
             single = run_wrk(wrk, graphlang.base, config, max(3, args.duration // 2), 1, workdir)
             results["workloads"][name] = summarise(name, rounds, single)
             print_row(name, results["workloads"][name])
@@ -335,10 +362,12 @@ def measure(args: argparse.Namespace, users: int, wrk: str, workdir: Path, with_
         if ceiling is not None:
             ceiling.stop()
     results["server_peak_rss_mb"] = graphlang.peak_rss_mb
+    results["server_peak_pss_mb"] = graphlang.peak_pss_mb
     results["ceiling_peak_rss_mb"] = ceiling.peak_rss_mb if ceiling is not None else None
     verdict = "ok" if graphlang.peak_rss_mb < RSS_LIMIT_MB else "over the limit"
-    print(f"graphlang peak RSS (all processes): {graphlang.peak_rss_mb:.0f} MB "
-          f"(limit {RSS_LIMIT_MB:.0f} MB: {verdict}); import {import_seconds:.1f} s", flush=True)
+    print(f"graphlang peak memory, all {1 + args.workers if args.workers > 1 else 1} processes: RSS summed "
+          f"{graphlang.peak_rss_mb:.0f} MB (limit {RSS_LIMIT_MB:.0f} MB: {verdict}), PSS summed "
+          f"{graphlang.peak_pss_mb:.0f} MB; import {import_seconds:.1f} s", flush=True)
     return results
 
 
@@ -359,6 +388,8 @@ def summarise(name: str, rounds: dict[str, list[dict[str, Any]]], single: dict[s
         + single["socket_errors"],
         "ceiling_rps": ceiling_rps or None,
         "ratio": ratio,
+        "cpu_us": _mean([r["server_cpu_us"] for r in ours]),
+        "ceiling_cpu_us": _mean([r["server_cpu_us"] for r in ceiling]) or None,
         "target": TARGETS[name],
         "c1_p50_ms": single["p50_us"] / 1000,
         "c1_p99_ms": single["p99_us"] / 1000,
@@ -376,7 +407,7 @@ def summarise(name: str, rounds: dict[str, list[dict[str, Any]]], single: dict[s
 
 def print_header() -> None:
     print(f"{'workload':<14}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}{'ceiling':>9}{'ratio':>7}"
-          f"{'target':>7}{'c1 p50':>8}{'c1 p99':>8}  verdict", flush=True)
+          f"{'target':>7}{'c1 p50':>8}{'c1 p99':>8}{'cpu us':>8}{'ceil us':>8}  verdict", flush=True)
 
 
 def print_row(name: str, row: dict[str, Any]) -> None:
@@ -387,8 +418,10 @@ def print_row(name: str, row: dict[str, Any]) -> None:
         verdict = "ok" if not missed else "misses " + ", ".join(missed)
     ceiling = f"{row['ceiling_rps']:>9.0f}" if row["ceiling_rps"] else f"{'-':>9}"
     ratio = f"{row['ratio']:>7.1%}" if row["ratio"] else f"{'-':>7}"
+    ceiling_cpu = f"{row['ceiling_cpu_us']:>8.0f}" if row["ceiling_cpu_us"] else f"{'-':>8}"
     print(f"{name:<14}{row['rps']:>9.0f}{row['p50_ms']:>8.2f}{row['p99_ms']:>8.2f}{row['errors']:>7}{ceiling}"
-          f"{ratio}{row['target']:>7.0%}{row['c1_p50_ms']:>8.2f}{row['c1_p99_ms']:>8.2f}  {verdict}", flush=True)
+          f"{ratio}{row['target']:>7.0%}{row['c1_p50_ms']:>8.2f}{row['c1_p99_ms']:>8.2f}{row['cpu_us']:>8.0f}"
+          f"{ceiling_cpu}  {verdict}", flush=True)
 
 
 def compare_scale(small: dict[str, Any], large: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -71,7 +71,6 @@ class Settings:
     metrics: bool = True  # GET /metrics
     # -- performance -----------------------------------------------------------------------------
     group_commit: bool = True  # SQLite file: concurrent writes share one transaction and one fsync
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def resolved_database_url(self) -> str:
@@ -95,7 +94,7 @@ class Settings:
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = env.get(f"GRAPHLANG_{f.name.upper()}")
-            if raw is None or f.name == "extra":
+            if raw is None:
                 continue
             values[f.name] = _coerce(f.name, str(f.type), raw)
         return cls(**values).with_overrides(**overrides)

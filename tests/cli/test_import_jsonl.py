@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from graphlang.config import Settings
+from graphlang.controls import bulk_import
+from graphlang.controls.jsonlines import JsonLinesError
+from graphlang.services import create_services
 from tests.api.controls_support import MakeClient
 from tests.cli.test_state import exported_tables, graphlang
 from tests.factories import Tokens
@@ -166,3 +170,28 @@ def test_the_snapshot_format_is_still_recognised(settings: Settings, stored_url:
     snapshot = graphlang(settings, stored_url, "export").stdout
     assert graphlang(settings, stored_url, "import", "-", stdin=snapshot).exit_code == 0
     assert exported_tables(settings, stored_url) == json.loads(snapshot)["tables"]
+
+
+def test_worker_processes_read_a_large_file_to_the_same_rows(
+        settings: Settings, stored_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk_import, "BLOCK_LINES", 3)  # many blocks, so owners are often in another block
+    ids = [f"00000000-0000-4000-8000-{number:012d}" for number in range(8)]
+    entries = [user(user_id, f"user{number}@contoso.com", displayName=f"User {number}")
+               for number, user_id in enumerate(ids)]
+    entries += [language(user_id, id=f"10000000-0000-4000-8000-{number:012d}", tag="en-US",
+                         createdDateTime="2024-05-01T10:00:00Z") for number, user_id in enumerate(reversed(ids))]
+    content = [line.encode() for line in lines(*entries).splitlines(keepends=True)]
+    services = create_services(replace(settings, database_url=stored_url), auto_migrate=True)
+    try:
+        read_here = bulk_import.load_json_lines(services.store, content, TENANT)
+        here = exported_tables(settings, stored_url)
+        with bulk_import.line_readers() as readers:
+            by_workers = bulk_import.load_json_lines(services.store, content, TENANT, readers)
+            assert by_workers == read_here == {"users": 8, "languages": 8}
+            assert exported_tables(settings, stored_url)["languages"] == here["languages"]
+            later_user = [line.encode() for line in lines(language(ids[0], tag="en-US"), *entries[:1]).splitlines()]
+            with pytest.raises(JsonLinesError, match=f"Line 1: the member 'userId' names the user '{ids[0]}'"):
+                bulk_import.load_json_lines(services.store, later_user, TENANT, readers)
+    finally:
+        services.close()
+    assert exported_tables(settings, stored_url)["languages"] == here["languages"]

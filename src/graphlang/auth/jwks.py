@@ -12,11 +12,13 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import jwt
 from jwt.algorithms import RSAAlgorithm
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("graphlang.auth")
 FETCH_TIMEOUT_SECONDS = 10.0
@@ -53,6 +55,8 @@ class RemoteKeys:
 
     def refresh(self, kid: str) -> None:
         """Fetch the key set unless another thread just did, or the rate limit says not yet."""
+        import httpx  # only oidc mode fetches, so only it loads the HTTP client
+
         with self._lock:
             if not self.wants_fetch(kid):
                 return
@@ -68,6 +72,8 @@ class RemoteKeys:
             log.info("fetched the issuer's signing keys", extra={"key_count": len(self._keys)})
 
     def _fetch(self) -> dict[str, Any]:
+        import httpx
+
         with httpx.Client(timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=False) as client:
             jwks_url = self.jwks_url
             if self.discovery_url:

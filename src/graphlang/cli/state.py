@@ -11,7 +11,7 @@ import itertools
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -85,17 +85,20 @@ def _opened(file: Path) -> Iterator[IO[bytes]]:
         yield source
 
 
-def _import_json_lines(settings: Settings, lines: Iterable[bytes]) -> None:
-    from graphlang.controls.jsonlines import JsonLinesError, load_json_lines
+def _import_json_lines(settings: Settings, lines: Iterable[bytes], size: int | None) -> None:
+    from graphlang.controls.bulk_import import PARALLEL_BYTES, line_readers, load_json_lines
+    from graphlang.controls.jsonlines import JsonLinesError
     from graphlang.storage.bulk import BulkLoadError
 
-    services = _stored_services(settings)
-    try:
-        counts = load_json_lines(services.store, lines, settings.tenant)
-    except (JsonLinesError, BulkLoadError) as exc:
-        raise click.ClickException(f"{exc} Nothing was imported.") from exc
-    finally:
-        services.close()
+    with ExitStack() as stack:
+        # Workers for a large file start first: no database connection may be forked.
+        readers = stack.enter_context(line_readers()) if size is not None and size >= PARALLEL_BYTES else None
+        services = _stored_services(settings)
+        stack.callback(services.close)
+        try:
+            counts = load_json_lines(services.store, lines, settings.tenant, readers)
+        except (JsonLinesError, BulkLoadError) as exc:
+            raise click.ClickException(f"{exc} Nothing was imported.") from exc
     click.echo(f"imported {_summary(counts)}")
 
 
@@ -114,7 +117,8 @@ def import_state(ctx: click.Context, file: Path) -> None:
     with _opened(file) as source:
         first = source.readline()
         if file.suffix.lower() in JSON_LINES_SUFFIXES or looks_like_json_lines(first):
-            _import_json_lines(settings_of(ctx), itertools.chain([first], source))
+            size = file.stat().st_size if str(file) != "-" and file.is_file() else None
+            _import_json_lines(settings_of(ctx), itertools.chain([first], source), size)
             return
         document = _document(first + source.read(), name)
     services = _stored_services(settings_of(ctx))

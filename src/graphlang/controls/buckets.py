@@ -13,9 +13,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import redis.asyncio
-from redis.exceptions import RedisError
-
 log = logging.getLogger("graphlang.throttle")
 
 REDIS_PREFIX = "graphlang:throttle:"
@@ -111,6 +108,11 @@ class RedisBuckets:
     """
 
     def __init__(self, url: str, prefix: str = REDIS_PREFIX) -> None:
+        # Imported here: only deployments with Redis pay for the client (several MB in every process).
+        import redis.asyncio
+        from redis.exceptions import RedisError
+
+        self._unavailable = RedisError
         self._client = redis.asyncio.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         self._script = self._client.register_script(_TAKE_SCRIPT)
         self._prefix = prefix
@@ -122,7 +124,7 @@ class RedisBuckets:
             args += [bucket.capacity, bucket.per_second / 1000]
         try:
             waits = await self._script(keys=keys, args=args)
-        except RedisError as exc:
+        except self._unavailable as exc:
             log.warning("throttling skipped: Redis is unavailable (%s)", type(exc).__name__)
             return [0.0] * len(buckets)
         return [int(wait) / 1000 for wait in waits]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
@@ -29,10 +29,9 @@ import orjson
 from graphlang.errors import BadRequest
 from graphlang.model.enums import DEFAULT_AUDIENCES
 from graphlang.model.tags import display_name_for
-from graphlang.model.timestamps import now_ticks, ticks_from_datetime
+from graphlang.model.timestamps import ticks_from_datetime
 from graphlang.model.validation import parse_changes
-from graphlang.storage.bulk import replacing_people
-from graphlang.storage.store import Store, derived_user_id
+from graphlang.storage.store import derived_user_id
 
 USER_COLUMNS = ("id", "tenant_id", "user_principal_name", "upn_key", "display_name", "created_ticks")
 LANGUAGE_COLUMNS = (
@@ -63,6 +62,14 @@ class JsonLinesError(ValueError):
 class Record:
     kind: str  # "user" or "language"
     values: tuple[Any, ...]  # in USER_COLUMNS or LANGUAGE_COLUMNS order
+    # A language whose user this reader could not check: the caller checks it, and puts the user's
+    # identitySet where the values hold OWNER_PENDING.
+    pending_owner: str | None = None
+
+
+OWNER_PENDING = b"\x00owner"  # never a JSON document, so never an identitySet a line gave
+CREATED_BY = LANGUAGE_COLUMNS.index("created_by")
+MODIFIED_BY = LANGUAGE_COLUMNS.index("last_modified_by")
 
 
 def looks_like_json_lines(first_line: bytes) -> bool:
@@ -98,14 +105,16 @@ def timestamp_ticks(text: str) -> int | None:
 
 
 class LineReader:
-    """Turns lines into rows; ``owner`` finds a user defined on an earlier line that it no longer holds."""
+    """Turns lines into rows; ``owner`` finds a user defined on an earlier line that it no longer holds
+    (without one, such a language comes back with its owner pending)."""
 
-    def __init__(self, default_tenant: str, now: int, owner: OwnerLookup) -> None:
+    def __init__(self, default_tenant: str, now: int, owner: OwnerLookup | None) -> None:
         self.default_tenant = default_tenant.lower()
         self.now = now
         self.owner = owner
         self._recent: OrderedDict[str, bytes] = OrderedDict()  # user id -> identitySet
         self._validated: dict[tuple[str, type, Any], dict[str, Any]] = {}
+        self._pending: str | None = None
 
     def read(self, number: int, line: bytes) -> Record | None:
         if not line.strip():
@@ -119,7 +128,9 @@ class LineReader:
         kind = entry.get("type")
         try:
             if kind == "language":
-                return Record("language", self._language(entry))
+                self._pending = None
+                values = self._language(entry)
+                return Record("language", values, self._pending)
             if kind == "user":
                 return Record("user", self._user(entry))
         except BadRequest as exc:
@@ -187,10 +198,17 @@ class LineReader:
         found = self._recent.get(user_id)
         if found is not None:
             return found
+        if self.owner is None:
+            self._pending = user_id
+            return OWNER_PENDING
         owner = self.owner(user_id)
         if owner is None:
-            raise BadRequest(f"the member 'userId' names the user '{user_id}', which no earlier line defines.")
+            raise unknown_owner(user_id)
         return identity_set(user_id, *owner)
+
+
+def unknown_owner(user_id: str) -> BadRequest:
+    return BadRequest(f"the member 'userId' names the user '{user_id}', which no earlier line defines.")
 
 
 def _text(member: str, value: object) -> str | None:
@@ -226,13 +244,3 @@ def _identity(member: str, value: object, default: bytes) -> bytes:
         raise BadRequest(f"the member '{member}' must be an identitySet object.")
     return orjson.dumps(value)
 
-
-def load_json_lines(store: Store, lines: Iterable[bytes], default_tenant: str) -> dict[str, int]:
-    """Replace every user and language with the lines' records, in one transaction; returns the counts."""
-    with replacing_people(store, {"user": USER_COLUMNS, "language": LANGUAGE_COLUMNS}) as load:
-        reader = LineReader(default_tenant, now_ticks(), load.owner)
-        for number, line in enumerate(lines, 1):
-            record = reader.read(number, line)
-            if record is not None:
-                load.add(record.kind, record.values, number)
-    return {"users": load.counts["user"], "languages": load.counts["language"]}

@@ -68,6 +68,15 @@ class BulkLoad:
                 self._hand_over("user")  # languages need their users stored first
             self._hand_over(kind)
 
+    def add_all(self, kind: str, values: list[tuple[Any, ...]], lines: list[int]) -> None:
+        """``add`` for many rows at once."""
+        self.pending[kind].extend(values)
+        self.lines[kind].extend(lines)
+        if len(self.pending[kind]) >= BATCH_ROWS:
+            if kind == "language":
+                self._hand_over("user")
+            self._hand_over(kind)
+
     def owner(self, user_id: str) -> tuple[str, str | None] | None:
         """A stored (or pending) user's principal name and display name."""
         self._hand_over("user")

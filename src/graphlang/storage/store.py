@@ -11,7 +11,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -44,7 +44,6 @@ class ListPlan:
     order_by: Sequence[ColumnElement[Any]] = (languages.c.created_ticks.asc(), languages.c.id.asc())
     limit: int | None = None
     offset: int = 0
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
