@@ -133,7 +133,7 @@ class GraphlangApp:
             # Known before authentication, so that metrics and logs name the route of a 401 too.
             ctx.route = f"/{version}{found[0].template}"
         ctx.principal = await self.services.authenticator.authenticate_request(
-            ctx.request.headers.getlist("authorization"))
+            ctx.header_values(b"authorization"))
         if version == "v1.0":
             _reject_v1(ctx, rest)
         if found is None:

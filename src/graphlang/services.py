@@ -62,8 +62,13 @@ class Services:
         a hand-off to a worker thread), else as ``run``."""
         if not self.store.direct.hold():
             return await self.run(fn, *args)
-        with _database_errors(self.engine):
+        try:  # rather than _database_errors: a generator context manager costs more than the read
             return fn(*args)
+        except Exception as exc:
+            unavailable = _unavailable_for(exc, self.engine)
+            if unavailable is None:
+                raise
+            raise unavailable from exc
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         """A store write that reads and writes only through ``store.writing()``: with a SQLite file, it
@@ -84,16 +89,24 @@ class Services:
 def _database_errors(engine: Engine) -> Iterator[None]:
     try:
         yield
-    except (OperationalError, PoolTimeout) as exc:
-        raise _unavailable() from exc
-    except DBAPIError as exc:
-        if exc.connection_invalidated:
-            raise _unavailable() from exc
-        raise
-    except engine.dialect.loaded_dbapi.OperationalError as exc:
+    except Exception as exc:
+        unavailable = _unavailable_for(exc, engine)
+        if unavailable is None:
+            raise
+        raise unavailable from exc
+
+
+def _unavailable_for(exc: Exception, engine: Engine) -> ServiceUnavailable | None:
+    """The 503 that answers ``exc`` when it means the database cannot be reached, else None."""
+    if isinstance(exc, OperationalError | PoolTimeout):
+        return _unavailable()
+    if isinstance(exc, DBAPIError):
+        return _unavailable() if exc.connection_invalidated else None
+    if isinstance(exc, engine.dialect.loaded_dbapi.OperationalError):
         # The pool's pre-ping lets the driver's own error through unwrapped when the driver has not
         # yet marked a connection the server is terminating as broken (psycopg, during a shutdown).
-        raise _unavailable() from exc
+        return _unavailable()
+    return None
 
 
 def _unavailable() -> ServiceUnavailable:

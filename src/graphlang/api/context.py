@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -48,30 +48,50 @@ def without_invalid_host(scope: Scope) -> tuple[Scope, BadRequest | None]:
         f"The Host header '{invalid.decode('latin-1')}' is not a host name or IP address with an optional port.")
 
 
+def new_request_id() -> str:
+    """A random (version 4) GUID, as ``str(uuid.uuid4())`` makes it, in a third of the time."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
 @dataclass
 class RequestContext:
     request: Request
     services: Services
-    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    request_id: str = field(default_factory=new_request_id)
     client_request_id: str = ""
     principal: Principal | None = None
     version: str = "beta"
     route: str = "unmatched"
     notes: dict[str, Any] = field(default_factory=dict)
+    method: str = field(init=False)
 
     def __post_init__(self) -> None:
-        sent = self.request.headers.get("client-request-id", "").strip()
+        sent = self.header(b"client-request-id").strip()
         self.client_request_id = sent[:200] if sent else self.request_id
+        self.method = self.request.method
 
-    @property
-    def method(self) -> str:
-        return self.request.method
+    def header_values(self, name: bytes) -> list[str]:
+        """Every value of one header (its name in lower case, as ASGI gives names), straight from the
+        scope: building ``request.headers`` costs more than the few lookups a request makes."""
+        return [value.decode("latin-1") for key, value in self.request.scope["headers"] if key == name]
+
+    def header(self, name: bytes) -> str:
+        """The first value of one header, or an empty string."""
+        for key, value in self.request.scope["headers"]:
+            if key == name:
+                text: str = value.decode("latin-1")
+                return text
+        return ""
 
     @cached_property
     def origin(self) -> str:
         """scheme://host of this request, for absolute links on the caller's own host."""
         scope = self.request.scope
-        host = self.request.headers.get("host")
+        host = self.header(b"host")
         if not host:
             server = scope.get("server") or ("127.0.0.1", 80)
             host = f"{server[0]}:{server[1]}"

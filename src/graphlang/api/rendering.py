@@ -17,40 +17,31 @@ from graphlang.model.timestamps import inner_error_date
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 DIAGNOSTIC = '{"ServerInfo":{"DataCenter":"graphlang","Slice":"E","Ring":"0","ScaleUnit":"000","RoleInstance":"local"}}'
 
-_date_cache: tuple[int, str] = (0, "")
+_date_cache: tuple[int, str, bytes] = (0, "", b"")
 _JSON_HEADERS = [(b"content-type", JSON_TYPE.encode()), (b"odata-version", b"4.0")]
+_DIAGNOSTIC_HEADER = (b"x-ms-ags-diagnostic", DIAGNOSTIC.encode())
+_NO_CACHE = (b"cache-control", b"no-cache")
 
 
-def http_date() -> str:
+def _dated() -> tuple[int, str, bytes]:
     """The Date header, formatted once per second rather than once per response."""
     global _date_cache
     now = int(time.time())
     if _date_cache[0] != now:
-        _date_cache = (now, formatdate(now, usegmt=True))
-    return _date_cache[1]
+        text = formatdate(now, usegmt=True)
+        _date_cache = (now, text, text.encode())
+    return _date_cache
 
 
 def json_response(ctx: RequestContext, body: Mapping[str, Any] | list[Any], status: int = 200,
                   headers: Mapping[str, str] | None = None) -> Response:
+    """A Graph JSON body; ``headers`` are names the response does not have yet (ETag, Location)."""
     response = Response(orjson.dumps(body), status_code=status, media_type=None)
-    response.raw_headers += _JSON_HEADERS
-    if headers:
-        add_headers(response, headers)
-    return response
-
-
-def add_headers(response: Response, headers: Mapping[str, str]) -> None:
-    """Set each header, replacing one of the same name; new names are appended without a search,
-    which is what setting them one by one through ``response.headers`` would cost."""
     raw = response.raw_headers
-    present = {name for name, _value in raw}
-    for name, value in headers.items():
-        key = name.lower().encode("latin-1")
-        if key in present:
-            response.headers[name] = value
-        else:
-            raw.append((key, value.encode("latin-1")))
-            present.add(key)
+    raw += _JSON_HEADERS
+    if headers:
+        raw += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+    return response
 
 
 def text_response(text: str, status: int = 200) -> Response:
@@ -86,10 +77,17 @@ def error_response(ctx: RequestContext, error: GraphError) -> Response:
 
 
 def finish(ctx: RequestContext, response: Response) -> Response:
-    """Headers every Graph response carries."""
-    finished = {"request-id": ctx.request_id, "client-request-id": ctx.client_request_id, "date": http_date(),
-                "x-ms-ags-diagnostic": DIAGNOSTIC}
-    if not any(name == b"cache-control" for name, _value in response.raw_headers):
-        finished["cache-control"] = "no-cache"  # a token response keeps its no-store
-    add_headers(response, finished)
+    """Headers every Graph response carries, replacing any of the same name a handler set; a
+    ``Cache-Control`` already set (a token response's ``no-store``) stays."""
+    raw = response.raw_headers
+    finished = [(b"request-id", ctx.request_id.encode()),
+                (b"client-request-id", ctx.client_request_id.encode("latin-1")),
+                (b"date", _dated()[2]), _DIAGNOSTIC_HEADER]
+    present = {name for name, _value in raw}
+    if b"cache-control" not in present:
+        finished.append(_NO_CACHE)
+    names = {name for name, _value in finished}
+    if not names.isdisjoint(present):
+        raw[:] = [(name, value) for name, value in raw if name not in names]
+    raw += finished
     return response

@@ -35,6 +35,9 @@ class Route:
 
 def split_path(raw_path: bytes) -> list[str]:
     text = raw_path.decode("latin-1")
+    if "%" not in text and "')" not in text:
+        # Nothing to decode and no parenthesised key: the common case, without a pass per segment.
+        return [part for part in text.split("/") if part]
     segments: list[str] = []
     for part in text.split("/"):
         if part:
@@ -55,22 +58,63 @@ def _key_as_segment(segment: str) -> tuple[str, ...]:
     return found["name"], found["key"].replace("''", "'")
 
 
+class _Node:
+    """One step of the route tree: literal children by lower-cased name, one parameter child, and
+    the first-given route that ends here (with its parameters' names in order)."""
+
+    __slots__ = ("end", "literals", "parameter")
+
+    def __init__(self) -> None:
+        self.literals: dict[str, _Node] = {}
+        self.parameter: _Node | None = None
+        self.end: tuple[int, tuple[Route, tuple[str, ...]]] | None = None
+
+
 class Router:
+    """Routes as a tree walked segment by segment. Where several routes match, the first one given
+    wins, as if each were tried in order; a parameter never takes a ``$`` segment (``$count``,
+    ``$batch``), which belongs to OData."""
+
     def __init__(self, routes: Sequence[Route]) -> None:
-        self._by_length: dict[int, list[Route]] = {}
-        for route in routes:
-            self._by_length.setdefault(len(route.pattern), []).append(route)
+        self._root = _Node()
+        for index, route in enumerate(routes):
+            node = self._root
+            for part in route.pattern:
+                if part.startswith("{"):
+                    node.parameter = node.parameter or _Node()
+                    node = node.parameter
+                else:
+                    node = node.literals.setdefault(part.lower(), _Node())
+            if node.end is None:
+                names = tuple(part[1:-1] for part in route.pattern if part.startswith("{"))
+                node.end = (index, (route, names))
 
     def match(self, segments: Sequence[str]) -> tuple[Route, dict[str, str]] | None:
-        for route in self._by_length.get(len(segments), ()):
-            params: dict[str, str] = {}
-            for expected, actual in zip(route.pattern, segments, strict=True):
-                if expected.startswith("{"):
-                    if actual.startswith("$"):
-                        break
-                    params[expected[1:-1]] = actual
-                elif expected.lower() != actual.lower():
-                    break
-            else:
-                return route, params
-        return None
+        found = _walk(self._root, segments, 0, [])
+        if found is None:
+            return None
+        _index, (route, names), values = found
+        return route, dict(zip(names, values, strict=True))
+
+
+_Found = tuple[int, tuple[Route, tuple[str, ...]], tuple[str, ...]]  # order given, (route, names), values
+
+
+def _walk(node: _Node, segments: Sequence[str], depth: int, values: list[str]) -> _Found | None:
+    """The first-given route matching ``segments[depth:]`` below ``node``, with every parameter value."""
+    if depth == len(segments):
+        if node.end is None:
+            return None
+        return node.end[0], node.end[1], tuple(values)
+    segment = segments[depth]
+    best: _Found | None = None
+    literal = node.literals.get(segment.lower())
+    if literal is not None:
+        best = _walk(literal, segments, depth + 1, values)
+    if node.parameter is not None and not segment.startswith("$"):
+        values.append(segment)
+        other = _walk(node.parameter, segments, depth + 1, values)
+        values.pop()
+        if other is not None and (best is None or other[0] < best[0]):
+            best = other
+    return best

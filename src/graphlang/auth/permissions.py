@@ -83,6 +83,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule(Access.WRITE, Target.OTHER, ("User.ReadWrite.All",), ("User.ReadWrite.All",)),
 )
 
+MAX_CACHED_CHECKS = 4096
 ME_REQUIRES_DELEGATED = "/me request is only valid with delegated authentication flow."
 
 
@@ -90,15 +91,26 @@ class PermissionTable:
     def __init__(self, rules: Iterable[Rule] = DEFAULT_RULES) -> None:
         self.rules = tuple(rules)
         self._by_key = {(r.access, r.target): r for r in self.rules}
+        self._checks: dict[tuple[Access, Target, Kind, frozenset[str]], Check] = {}
 
     def rule(self, access: Access, target: Target) -> Rule:
         return self._by_key[(access, target)]
 
     def check(self, principal: Principal, access: Access, target: Target) -> Check:
         kind = Kind.of(principal)
+        held = principal.roles if kind is Kind.APPLICATION else principal.scopes
+        key = (access, target, kind, held)
+        found = self._checks.get(key)
+        if found is None:
+            # The outcome depends on nothing else, and a service sees few distinct permission sets.
+            if len(self._checks) >= MAX_CACHED_CHECKS:
+                self._checks.clear()
+            found = self._checks[key] = self._check(kind, held, access, target)
+        return found
+
+    def _check(self, kind: Kind, held: frozenset[str], access: Access, target: Target) -> Check:
         # App-only tokens act on /users/{id} paths, which always count as another user's data.
         rule = self.rule(access, Target.OTHER if kind is Kind.APPLICATION else target)
-        held = principal.roles if kind is Kind.APPLICATION else principal.scopes
         granted = next((p for p in rule.accepted(kind) if p in held), None)
         return Check(rule, kind, held, granted)
 

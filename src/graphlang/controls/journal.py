@@ -52,6 +52,10 @@ class RetryWatch:
                 self._waits.popitem(last=False)
         return mistake
 
+    def watching(self, response: Response) -> bool:
+        """Whether ``observe`` has anything to do: a wait to remember or one to check against."""
+        return bool(self._waits) or response.status_code in WAIT_STATUSES
+
     def clear(self) -> None:
         self._waits.clear()
 
@@ -109,12 +113,14 @@ class Journal:
             return
         caller = ctx.principal.caller if ctx.principal is not None else None
         scope = ctx.request.scope
-        key = (caller or "", ctx.method, scope["path"].lower())
+        mistake = None
+        if self.watch.watching(response):
+            mistake = self.watch.observe((caller or "", ctx.method, scope["path"].lower()), response, seconds)
         # Every request is recorded and few are ever read: an entry keeps what it needs, and is
         # rendered when the journal is read.
         self._entries.append((
             now_ticks(), ctx.method, _url_scope(scope), ctx.route, response.status_code, seconds, ctx.request_id,
-            ctx.client_request_id, caller, _batch(ctx), applied(ctx), self.watch.observe(key, response, seconds),
+            ctx.client_request_id, caller, _batch(ctx), applied(ctx), mistake,
         ))
 
     def entries(self) -> list[dict[str, Any]]:

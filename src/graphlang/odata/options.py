@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from functools import cache
 from urllib.parse import parse_qsl
 
 from graphlang.errors import BadRequest
@@ -148,7 +149,12 @@ def _format(text: str) -> None:
 def parse_query(query_string: str, limits: QueryLimits | None = None, *,
                 scope: Scope = Scope.COLLECTION) -> QueryOptions:
     """Parse, check and compile the options of a GET on the collection, one item, or ``$count``."""
-    limits = limits or QueryLimits()
+    if not query_string:
+        return _no_options(scope)
+    return _parsed(query_string, limits or QueryLimits(), scope)
+
+
+def _parsed(query_string: str, limits: QueryLimits, scope: Scope) -> QueryOptions:
     if len(query_string) > limits.max_query_length:
         raise limit_exceeded(f"The query string is {len(query_string)} characters long", limits.max_query_length,
                              "the maximum query string length")
@@ -175,3 +181,9 @@ def parse_query(query_string: str, limits: QueryLimits | None = None, *,
         sort=compile_orderby(order) if scope is Scope.COLLECTION else (),
         raw=tuple(pairs),
     )
+
+
+@cache
+def _no_options(scope: Scope) -> QueryOptions:
+    """What an empty query string means: the same every time, so parsed once per scope."""
+    return _parsed("", QueryLimits(), scope)

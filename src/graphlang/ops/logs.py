@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 import orjson
 from starlette.responses import Response
@@ -19,6 +20,7 @@ from graphlang.api.context import RequestContext
 from graphlang.config import Settings
 
 ACCESS_LOGGER = "graphlang.access"
+ACCESS_MESSAGE = "%s %s %s %.1fms request-id=%s"
 access_log = logging.getLogger(ACCESS_LOGGER)
 # What every LogRecord has; anything else on a record came from ``extra=`` and is logged as a field.
 RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
@@ -40,12 +42,37 @@ def log_request(ctx: RequestContext, response: Response, seconds: float) -> None
     if not access_log.isEnabledFor(logging.INFO):
         return
     fields = access_fields(ctx, response, seconds)
+    arguments = (fields["method"], fields["route"], fields["status"], fields["duration_ms"], fields["request_id"])
+    handler = _json_handler
+    if handler is not None and logging.root.handlers == [handler] and not access_log.handlers:
+        # The line JsonFormatter would write, without a LogRecord: making and formatting one is a
+        # fifth of what a request costs. Only when that handler is the only one configured.
+        entry = {"time": _iso_time(time.time()), "level": "info", "logger": ACCESS_LOGGER, "pid": os.getpid(),
+                 "message": ACCESS_MESSAGE % arguments, **fields}
+        line = orjson.dumps(entry).decode() + "\n"
+        with handler.lock:  # type: ignore[union-attr]  # created with the handler
+            handler.stream.write(line)
+            handler.stream.flush()
+        return
     # The record is made directly: Logger.info would also walk the stack to find its caller, for
     # every request, and no format shows it.
-    access_log.handle(access_log.makeRecord(
-        ACCESS_LOGGER, logging.INFO, "", 0, "%s %s %s %.1fms request-id=%s",
-        (fields["method"], fields["route"], fields["status"], fields["duration_ms"], fields["request_id"]),
-        None, extra=fields))
+    access_log.handle(access_log.makeRecord(ACCESS_LOGGER, logging.INFO, "", 0, ACCESS_MESSAGE, arguments, None,
+                                            extra=fields))
+
+
+_second_cache: tuple[int, str] = (0, "")
+
+
+def _iso_time(created: float) -> str:
+    """``datetime.isoformat(timespec="milliseconds")`` in UTC, the second formatted once per second."""
+    global _second_cache
+    second = int(created)
+    if _second_cache[0] != second:
+        _second_cache = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+    return f"{_second_cache[1]}.{int((created - second) * 1000):03d}+00:00"
+
+
+_json_handler: logging.StreamHandler[TextIO] | None = None  # set by configure_logging
 
 
 class JsonFormatter(logging.Formatter):
@@ -53,7 +80,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "time": _iso_time(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "pid": os.getpid(),
@@ -67,8 +94,10 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(settings: Settings) -> None:
     """Every record to stderr, as JSON lines when ``log_json`` is on (the default)."""
+    global _json_handler
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if settings.log_json else logging.Formatter("%(message)s"))
+    _json_handler = handler if settings.log_json else None
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)

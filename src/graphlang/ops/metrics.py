@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +28,7 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8"  # what generate_latest writes; every scraper reads it
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # Methods are a label; anything else a client sends is counted as "other" so labels stay bounded.
+POOL_SAMPLE_SECONDS = 0.25  # how stale another worker's pool gauges may be in a scrape
 KNOWN_METHODS = frozenset({"GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS"})
 SAMPLE_FILE_KINDS = ("counter", "gauge", "histogram", "summary")  # prometheus-client's file name prefixes
 
@@ -84,6 +86,7 @@ class Metrics:
         self.pool_open = Gauge("graphlang_db_pool_connections", "Database connections open now (beyond the "
                                "pool size when it overflows).", registry=registry, multiprocess_mode="livesum")
         self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        self._pool_sampled = -POOL_SAMPLE_SECONDS
         self.pool_checked_out = Gauge("graphlang_db_pool_checked_out", "Database connections in use now.",
                                       registry=registry, multiprocess_mode="livesum")
 
@@ -101,9 +104,10 @@ class Metrics:
             self.throttled.labels(ctx.route).inc()
         if "fault" in controls:
             self.faulted.labels(ctx.route, str(response.status_code)).inc()
-        if self.across_processes:
+        if self.across_processes and (now := time.monotonic()) - self._pool_sampled >= POOL_SAMPLE_SECONDS:
             # A scrape samples the pool of the worker it reaches; the other workers report the state
-            # they noted as they finished their last request.
+            # they noted at most a moment ago, as they finished a request.
+            self._pool_sampled = now
             self.sample_pool()
 
     def sample_pool(self) -> None:

@@ -45,12 +45,20 @@ class Compiled:
 
     def converter(self, description: Sequence[Sequence[Any]]) -> Callable[[Sequence[Any]], dict[str, Any]]:
         if self.convert is None:
-            pairs = tuple((str(column.key), column.type._cached_result_processor(self.dialect, described[1]))
-                          for column, described in zip(self.columns, description, strict=True))
+            keys = tuple(str(column.key) for column in self.columns)
+            processors = tuple(
+                (index, key, process)
+                for index, (key, column, described) in enumerate(zip(keys, self.columns, description, strict=True))
+                if (process := column.type._cached_result_processor(self.dialect, described[1])) is not None
+            )
 
             def convert(row: Sequence[Any]) -> dict[str, Any]:
-                return {key: value if process is None or value is None else process(value)
-                        for (key, process), value in zip(pairs, row, strict=True)}
+                converted = dict(zip(keys, row, strict=True))
+                for index, key, process in processors:  # most columns need none
+                    value = row[index]
+                    if value is not None:
+                        converted[key] = process(value)
+                return converted
 
             self.convert = convert
         return self.convert

@@ -1,6 +1,6 @@
 """A flame graph of one workload: py-spy samples a one-worker graphlang while wrk drives it.
 
-    .venv/bin/python bench/profile.py docs/perf/get-item.svg [--workload get_item] [--seconds 20]
+    .venv/bin/python bench/flamegraph.py docs/perf/get-item.svg [--workload get_item] [--seconds 20]
 
 Needs py-spy (``.venv/bin/pip install py-spy``) and permission to ptrace (root, or
 ``kernel.yama.ptrace_scope=0``).
