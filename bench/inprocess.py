@@ -5,7 +5,8 @@
 Each workload calls the application directly with the scope uvicorn would give it, in one process on
 one event loop, and reports the microseconds of CPU each request took. It is the steadiest figure on
 a shared machine, and ``--profile`` prints where one workload's time goes (cProfile, sorted by own
-time). The data set is the small one of ``bench/run.py``, loaded with ``graphlang import``.
+time, or by ``BENCH_SORT=cumulative``; ``BENCH_LINES`` lines). The data set is the small one of
+``bench/run.py``, loaded with ``graphlang import``.
 """
 
 from __future__ import annotations
@@ -108,7 +109,8 @@ def main() -> None:
             results[name] = (time.process_time() - started) / len(calls) * 1e6
             print(f"{name}: {results[name]:.0f} µs CPU per request", file=sys.__stdout__, flush=True)
             if profiler:
-                pstats.Stats(profiler).sort_stats("tottime").print_stats(35)
+                stats = pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "tottime"))
+                stats.print_stats(int(os.environ.get("BENCH_LINES", "35")))
         app.services.close()
         print(json.dumps(results))
 

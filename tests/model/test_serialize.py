@@ -32,9 +32,10 @@ def by_renderers(row: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("row", [EMPTY_ROW, FULL_ROW, {**FULL_ROW, "confidence_score": 0.5,
                                                         "user_has_verified_accuracy": None}])
-def test_whole_entity_renders_every_property_as_the_renderers_do(row: dict[str, Any]) -> None:
+def test_whole_entity_serializes_every_property_as_the_renderers_do(row: dict[str, Any]) -> None:
     rendered = to_json_object(row)
-    assert rendered == by_renderers(row)
+    assert orjson.loads(orjson.dumps(rendered)) == by_renderers(row)
+    assert orjson.dumps(rendered) == orjson.dumps(by_renderers(row))
     assert list(rendered) == ["@odata.etag", *ALL_PROPERTIES]
 
 

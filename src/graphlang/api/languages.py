@@ -18,6 +18,7 @@ from graphlang.api.rendering import empty_response, json_response, text_response
 from graphlang.api.targets import TargetUser, resolve_target
 from graphlang.auth.permissions import Access
 from graphlang.auth.principal import Principal
+from graphlang.errors import LanguageNotFound
 from graphlang.model.serialize import etag_of, to_json_object
 from graphlang.model.validation import body_id, parse_changes
 from graphlang.odata import Scope, parse_query
@@ -74,9 +75,14 @@ async def count_languages(ctx: RequestContext, params: Mapping[str, str]) -> Res
 
 async def get_language(ctx: RequestContext, params: Mapping[str, str]) -> Response:
     options = parse_query(ctx.query, query_limits(ctx), scope=Scope.ITEM)
-    target = await resolve_target(ctx, params, Access.READ)
-    row = await ctx.services.read(ctx.services.store.read_language, target.id, params["language"],
-                                  target.audiences)
+    target = await resolve_target(ctx, params, Access.READ, params["language"])
+    if not target.prefetched:
+        row = await ctx.services.read(ctx.services.store.read_language, target.id, params["language"],
+                                      target.audiences)
+    elif target.language is None:
+        raise LanguageNotFound(params["language"])
+    else:
+        row = target.language
     return entity_response(ctx, target, row, select=options.select)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -38,6 +39,10 @@ class TargetUser:
     visible: tuple[ColumnElement[bool], ...] = ()
     # The same as allowedAudiences bits, any of which admits the caller; None: every item.
     audiences: int | None = None
+    # The item a request named, when it was read together with the user (None: not visible to the
+    # caller, or none such); see ``prefetched``.
+    language: Row | None = None
+    prefetched: bool = False
 
 
 async def ensure_caller(ctx: RequestContext, principal: Principal) -> Mapping[str, Any]:
@@ -62,6 +67,7 @@ def _known_key(principal: Principal) -> str:
     return f"{principal.tenant_id}/{principal.user_id}"
 
 
+@lru_cache(maxsize=4096)
 def users_path(ref: str) -> str:
     """``users/{ref}`` as a URL path, re-encoding what the request percent-encoded (a ``/`` in a UPN)."""
     return f"users/{quote(ref, safe='@')}"
@@ -97,7 +103,10 @@ def find_addressable(store: Store, tenants: Sequence[str], ref: str) -> Row | No
     return None
 
 
-async def resolve_target(ctx: RequestContext, params: Mapping[str, str], access: Access) -> TargetUser:
+async def resolve_target(ctx: RequestContext, params: Mapping[str, str], access: Access,
+                         language_id: str | None = None) -> TargetUser:
+    """The user a request names, after the permission check. For a read of another user's item,
+    ``language_id`` lets the item come with the user, in one statement (``TargetUser.prefetched``)."""
     principal = ctx.require_principal()
     ref = params.get("user")
     if ref is None:
@@ -109,14 +118,27 @@ async def resolve_target(ctx: RequestContext, params: Mapping[str, str], access:
         return await _caller_target(ctx, principal, users_path(ref), access)
     authorize(ctx, access, Target.OTHER)
     settings = ctx.services.settings
-    row = await ctx.services.read(find_addressable, ctx.services.store,
-                                  addressable_tenants(settings, principal.tenant_id), ref)
+    tenants = addressable_tenants(settings, principal.tenant_id)
+    if language_id is not None and access is Access.READ:
+        # In the caller's own tenant the audiences that admit the caller are known before the user is.
+        own = readable_audiences(settings, principal, "", principal.tenant_id)
+        found = await ctx.services.read(ctx.services.store.find_user_with_language, tenants[0], ref, language_id,
+                                        own)
+        if found is not None and found[0]["id"] != principal.user_id:
+            user, language = found
+            return _other_user(principal, ref, user, own, language, prefetched=True)
+    row = await ctx.services.read(find_addressable, ctx.services.store, tenants, ref)
     if row is None:
         raise UserNotFound(ref)
     audiences = readable_audiences(settings, principal, row["id"], row["tenant_id"]) if access is Access.READ else None
     if access is Access.WRITE and row["tenant_id"] != principal.tenant_id:
         raise Forbidden("Users of another tenant are read-only: tenant federation admits reads only.",
                         code="accessDenied")
+    return _other_user(principal, ref, row, audiences)
+
+
+def _other_user(principal: Principal, ref: str, row: Row, audiences: int | None, language: Row | None = None,
+                *, prefetched: bool = False) -> TargetUser:
     return TargetUser(
         id=row["id"],
         tenant_id=row["tenant_id"],
@@ -126,6 +148,8 @@ async def resolve_target(ctx: RequestContext, params: Mapping[str, str], access:
         path=users_path(ref),
         visible=admitted_by(audiences),
         audiences=audiences,
+        language=language,
+        prefetched=prefetched,
     )
 
 

@@ -8,6 +8,7 @@ stored as its bit mask; ``me`` is the zero value.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from types import MappingProxyType
 
 LEVEL_TYPE = "microsoft.graph.languageProficiencyLevel"
@@ -55,6 +56,7 @@ def parse_audiences(text: str) -> int | None:
     return mask
 
 
+@cache
 def format_audiences(mask: int) -> str:
     """The canonical flags string: members in declaration order, ``me`` only when no bit is set."""
     if mask == 0:

@@ -81,7 +81,9 @@ def to_json_object(row: Row, select: Iterable[str] | None = None) -> dict[str, A
 
 def _whole(row: Row) -> dict[str, Any]:
     # Every property, written out rather than looked up in RENDERERS: this runs for every item of
-    # every response. tests/model pins it to RENDERERS' output.
+    # every response. The stored JSON values (written by orjson) go into the response as they are,
+    # as orjson fragments, instead of being parsed only to be serialized again. tests/model pins
+    # the serialized result to RENDERERS'.
     audiences = row["allowed_audiences"]
     levels = enums.LEVEL_NAMES
     spoken, written, reading, proficiency = row["spoken"], row["written"], row["reading"], row["proficiency"]
@@ -95,11 +97,11 @@ def _whole(row: Row) -> dict[str, Any]:
         "inference": None if inference is None else {**inference,
                                                      "confidenceScore": _score(inference["confidenceScore"])},
         "createdDateTime": format_ticks(row["created_ticks"]),
-        "createdBy": None if created_by is None else orjson.loads(created_by),
+        "createdBy": None if created_by is None else orjson.Fragment(created_by),
         "lastModifiedDateTime": format_ticks(row["modified_ticks"]),
-        "lastModifiedBy": None if modified_by is None else orjson.loads(modified_by),
-        "source": None if source is None else orjson.loads(source),
-        "sources": None if sources is None else orjson.loads(sources),
+        "lastModifiedBy": None if modified_by is None else orjson.Fragment(modified_by),
+        "source": None if source is None else orjson.Fragment(source),
+        "sources": None if sources is None else orjson.Fragment(sources),
         "isSearchable": row["is_searchable"],
         "displayName": row["display_name"],
         "tag": row["tag"],
