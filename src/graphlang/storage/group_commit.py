@@ -16,6 +16,7 @@ handler would sleep and retry.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import logging
 import os
@@ -40,7 +41,9 @@ log = logging.getLogger("graphlang.storage")
 class _Write:
     fn: Callable[..., Any]
     args: tuple[Any, ...]
-    done: Future[Any]
+    # Where the outcome goes: a thread's Future, or an event loop's future (``run``), whose
+    # outcomes are handed to their loop together, once per batch rather than once per write.
+    done: Future[Any] | asyncio.Future[Any]
 
 
 class GroupCommit:
@@ -53,14 +56,20 @@ class GroupCommit:
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run the store write ``fn(*args)`` in the next batch; returns once that batch is committed."""
-        return await asyncio.wrap_future(self.submit(fn, *args))
+        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._put(_Write(fn, args, done))
+        return await done
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        """``run`` for a caller outside an event loop."""
+        done: Future[T] = Future()
+        self._put(_Write(fn, args, done))
+        return done
+
+    def _put(self, write: _Write) -> None:
         if self._thread is None:
             self._start()
-        done: Future[T] = Future()
-        self._queue.put(_Write(fn, args, done))
-        return done
+        self._queue.put(write)
 
     def close(self) -> None:
         if self._thread is not None:
@@ -100,21 +109,47 @@ class GroupCommit:
             os.close(lock)
 
     def _commit(self, batch: list[_Write]) -> None:
-        outcomes: list[tuple[_Write, Any, BaseException | None]] = []
+        outcomes: list[Outcome] = []
         try:
             with self.store.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin(), \
                     self.store.batched(conn):
                 outcomes.extend(_attempt(write) for write in batch)
         except Exception as exc:  # noqa: BLE001 - the commit failed: nothing of the batch is stored, all hear why
             log.warning("a group commit of %d writes failed: %s", len(batch), exc)
-            for write in batch:
-                write.done.set_exception(exc)
+            _settle([(write, None, exc) for write in batch])
             return
-        for write, result, error in outcomes:
-            if error is None:
-                write.done.set_result(result)
-            else:
-                write.done.set_exception(error)
+        _settle(outcomes)
+
+
+Outcome = tuple[_Write, Any, BaseException | None]
+
+
+def _settle(outcomes: list[Outcome]) -> None:
+    """Give every write its outcome: thread futures here, each event loop's all in one callback (one
+    wake-up of the loop for the batch)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Outcome]] = {}
+    for outcome in outcomes:
+        done = outcome[0].done
+        if isinstance(done, asyncio.Future):
+            by_loop.setdefault(done.get_loop(), []).append(outcome)
+        else:
+            _set(done, outcome[1], outcome[2])
+    for loop, settled in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a loop closed meanwhile has nobody left to answer
+            loop.call_soon_threadsafe(_settle_on_loop, settled)
+
+
+def _settle_on_loop(outcomes: list[Outcome]) -> None:
+    for write, result, error in outcomes:
+        if not write.done.done():  # a request cancelled while it waited (its client went away)
+            _set(write.done, result, error)
+
+
+def _set(done: Future[Any] | asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if error is None:
+        done.set_result(result)
+    else:
+        done.set_exception(error)
 
 
 
