@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,14 @@ class Rule:
 
     def accepted(self, kind: Kind) -> tuple[str, ...]:
         return self.application if kind is Kind.APPLICATION else self.delegated
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        # Rules key the counters of every request's permission report: hash the fields once.
+        return hash((self.access, self.target, self.delegated, self.application))
 
     @property
     def operation(self) -> str:
@@ -91,7 +100,7 @@ class PermissionTable:
     def __init__(self, rules: Iterable[Rule] = DEFAULT_RULES) -> None:
         self.rules = tuple(rules)
         self._by_key = {(r.access, r.target): r for r in self.rules}
-        self._checks: dict[tuple[Access, Target, Kind, frozenset[str]], Check] = {}
+        self._checks: dict[tuple[str, str, str, frozenset[str]], Check] = {}
 
     def rule(self, access: Access, target: Target) -> Rule:
         return self._by_key[(access, target)]
@@ -99,7 +108,8 @@ class PermissionTable:
     def check(self, principal: Principal, access: Access, target: Target) -> Check:
         kind = Kind.of(principal)
         held = principal.roles if kind is Kind.APPLICATION else principal.scopes
-        key = (access, target, kind, held)
+        # By the members' values: an Enum's own hash is a Python call, a string's is cached.
+        key = (access.value, target.value, kind.value, held)
         found = self._checks.get(key)
         if found is None:
             # The outcome depends on nothing else, and a service sees few distinct permission sets.

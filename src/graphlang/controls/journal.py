@@ -67,17 +67,23 @@ def _retry_after(response: Response) -> int | None:
     return int(value) if value.isdigit() and int(value) > 0 else None
 
 
-def _url_scope(scope: Scope) -> Scope:
-    """What the request's URL is built from."""
-    return {"scheme": scope.get("scheme", "http"), "server": scope.get("server"), "path": scope["path"],
-            "query_string": scope.get("query_string", b""),
-            "headers": [(name, value) for name, value in scope["headers"] if name == b"host"]}
+def _url_parts(ctx: RequestContext) -> tuple[Any, ...]:
+    """What the request's URL is built from (never the rest of its headers, which hold its token)."""
+    scope = ctx.request.scope
+    return scope.get("scheme", "http"), scope.get("server"), scope["path"], scope.get("query_string", b""), \
+        ctx.header(b"host")
+
+
+def _url_scope(parts: tuple[Any, ...]) -> Scope:
+    scheme, server, path, query_string, host = parts
+    return {"scheme": scheme, "server": server, "path": path, "query_string": query_string,
+            "headers": [(b"host", host.encode("latin-1"))] if host else []}
 
 
 def _rendered(entry: tuple[Any, ...]) -> dict[str, Any]:
-    (ticks, method, url_scope, route, status, seconds, request_id, client_request_id, caller, batch, controls,
+    (ticks, method, url_parts, route, status, seconds, request_id, client_request_id, caller, batch, controls,
      mistake) = entry
-    url = URL(scope=url_scope)
+    url = URL(scope=_url_scope(url_parts))
     return {
         "time": format_ticks(ticks),
         "method": method,
@@ -119,7 +125,7 @@ class Journal:
         # Every request is recorded and few are ever read: an entry keeps what it needs, and is
         # rendered when the journal is read.
         self._entries.append((
-            now_ticks(), ctx.method, _url_scope(scope), ctx.route, response.status_code, seconds, ctx.request_id,
+            now_ticks(), ctx.method, _url_parts(ctx), ctx.route, response.status_code, seconds, ctx.request_id,
             ctx.client_request_id, caller, _batch(ctx), applied(ctx), mistake,
         ))
 

@@ -12,8 +12,8 @@ def note_applied(ctx: RequestContext, what: str) -> None:
     ctx.notes.setdefault(APPLIED, []).append(what)
 
 
-def applied(ctx: RequestContext) -> list[str]:
-    return list(ctx.notes.get(APPLIED, ()))
+def applied(ctx: RequestContext) -> tuple[str, ...]:
+    return tuple(ctx.notes.get(APPLIED, ()))
 
 
 def is_control_route(ctx: RequestContext) -> bool:

@@ -47,7 +47,7 @@ def log_request(ctx: RequestContext, response: Response, seconds: float) -> None
     if handler is not None and logging.root.handlers == [handler] and not access_log.handlers:
         # The line JsonFormatter would write, without a LogRecord: making and formatting one is a
         # fifth of what a request costs. Only when that handler is the only one configured.
-        entry = {"time": _iso_time(time.time()), "level": "info", "logger": ACCESS_LOGGER, "pid": os.getpid(),
+        entry = {"time": _iso_time(time.time()), "level": "info", "logger": ACCESS_LOGGER, "pid": _pid[0],
                  "message": ACCESS_MESSAGE % arguments, **fields}
         line = orjson.dumps(entry).decode() + "\n"
         with handler.lock:  # type: ignore[union-attr]  # created with the handler
@@ -61,6 +61,9 @@ def log_request(ctx: RequestContext, response: Response, seconds: float) -> None
 
 
 _second_cache: tuple[int, str] = (0, "")
+# The process id, asked once per process rather than once per line; a forked worker asks again.
+_pid = [os.getpid()]
+os.register_at_fork(after_in_child=lambda: _pid.__setitem__(0, os.getpid()))
 
 
 def _iso_time(created: float) -> str:

@@ -99,11 +99,13 @@ class Metrics:
                                               self.latency.labels(ctx.route, method))
         children[0].inc()
         children[1].observe(seconds)
-        controls = {entry.partition(":")[0] for entry in applied(ctx)}  # "throttle:user", "fault:3"
-        if "throttle" in controls:
-            self.throttled.labels(ctx.route).inc()
-        if "fault" in controls:
-            self.faulted.labels(ctx.route, str(response.status_code)).inc()
+        notes = applied(ctx)
+        if notes:
+            controls = {entry.partition(":")[0] for entry in notes}  # "throttle:user", "fault:3"
+            if "throttle" in controls:
+                self.throttled.labels(ctx.route).inc()
+            if "fault" in controls:
+                self.faulted.labels(ctx.route, str(response.status_code)).inc()
         if self.across_processes and (now := time.monotonic()) - self._pool_sampled >= POOL_SAMPLE_SECONDS:
             # A scrape samples the pool of the worker it reaches; the other workers report the state
             # they noted at most a moment ago, as they finished a request.
