@@ -254,7 +254,7 @@ class FaultBook:
         return list(self._rules.values())
 
     async def guard(self, ctx: RequestContext) -> Response | None:
-        if is_control_route(ctx):
+        if not self._rules or is_control_route(ctx):
             return None
         for rule in list(self._rules.values()):
             if not rule.matches(ctx) or not rule.fires():
