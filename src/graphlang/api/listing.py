@@ -23,11 +23,16 @@ from graphlang.services import Services
 from graphlang.storage.store import ListPlan, Row
 
 _MAC_KEY_SLOT = "odata.skiptoken-mac-key"
+_LIMITS_SLOT = "odata.query-limits"
 _PAGING_OPTIONS = ("skip", "skiptoken")
 
 
 def query_limits(ctx: RequestContext) -> QueryLimits:
-    return QueryLimits.from_settings(ctx.services.settings)
+    limits = ctx.services.extensions.get(_LIMITS_SLOT)
+    if limits is None:  # once per service: hashing the settings to look them up costs more
+        limits = ctx.services.extensions[_LIMITS_SLOT] = QueryLimits.from_settings(ctx.services.settings)
+    assert isinstance(limits, QueryLimits)
+    return limits
 
 
 def _secret(services: Services) -> bytes:

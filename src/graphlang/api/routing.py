@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from starlette.responses import Response
@@ -27,10 +27,10 @@ _PARENTHESISED_KEY = re.compile(r"(?P<name>[^()']+)\('(?P<key>(?:[^']|'')+)'\)")
 class Route:
     pattern: tuple[str, ...]
     methods: Mapping[str, Handler]
+    template: str = field(init=False)  # "/users/{user}/profile", which metrics and logs name
 
-    @property
-    def template(self) -> str:
-        return "/" + "/".join(self.pattern)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "template", "/" + "/".join(self.pattern))
 
 
 def split_path(raw_path: bytes) -> list[str]:

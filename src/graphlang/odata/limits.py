@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from graphlang.config import Settings
 from graphlang.errors import BadRequest
@@ -18,7 +17,6 @@ class QueryLimits:
     max_query_length: int = 4096  # characters of the raw (percent-encoded) query string
 
     @classmethod
-    @lru_cache(maxsize=8)  # settings are immutable, and asked for on every request
     def from_settings(cls, settings: Settings) -> QueryLimits:
         return cls(
             page_size=min(settings.page_size, settings.max_page_size),
