@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from graphlang.cli.root import open_services, settings_of
+from graphlang.cli.root import offline_services, settings_of
 
 
 @click.group(help="Manage the apps registered with the emulator's token endpoint.")
@@ -32,12 +32,9 @@ def apps_add(ctx: click.Context, app_id: str, name: str | None, secret: str | No
     settings = settings_of(ctx)
     generated = None if public or secret is not None else new_secret()
     plain = secret or generated
-    services = open_services(settings)
-    try:
+    with offline_services(settings) as services:
         row = services.store.add_app(app_id, (tenant or settings.tenant).lower(), name,
                                      hash_secret(plain) if plain else None, " ".join(roles.replace(",", " ").split()))
-    finally:
-        services.close()
     click.echo(f"{row['id']}\t{row['tenant_id']}\t{row['display_name'] or ''}\t{row['roles']}")
     if generated:
         click.echo(f"client secret (shown once): {generated}")
@@ -46,13 +43,10 @@ def apps_add(ctx: click.Context, app_id: str, name: str | None, secret: str | No
 @apps.command("list", help="List the registered apps (never their secrets).")
 @click.pass_context
 def apps_list(ctx: click.Context) -> None:
-    services = open_services(settings_of(ctx))
-    try:
+    with offline_services(settings_of(ctx)) as services:
         for row in services.store.list_apps():
             kind = "confidential" if row["secret_hash"] else "public"
             click.echo(f"{row['id']}\t{row['tenant_id']}\t{row['display_name'] or ''}\t{kind}\t{row['roles']}")
-    finally:
-        services.close()
 
 
 def register(group: click.Group) -> None:

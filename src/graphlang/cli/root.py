@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +33,16 @@ def settings_of(ctx: click.Context) -> Settings:
     return settings
 
 
-def open_services(settings: Settings) -> Any:
-    """The store and keys for an offline command; the caller closes them."""
+@contextmanager
+def offline_services(settings: Settings) -> Iterator[Any]:
+    """The store and keys for an offline command, closed when the command is done with them."""
     from graphlang.services import create_services
 
     try:
-        return create_services(settings)
+        services = create_services(settings)
     except (RuntimeError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
+    try:
+        yield services
+    finally:
+        services.close()

@@ -11,27 +11,27 @@ import itertools
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 import click
 import orjson
 
-from graphlang.cli.root import open_services, settings_of
+from graphlang.cli.root import offline_services, settings_of
 from graphlang.config import Settings
 
 FILE = click.Path(dir_okay=False, path_type=Path, allow_dash=True)
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
 
 
-def _stored_services(settings: Settings) -> Any:
+def _stored_services(settings: Settings) -> AbstractContextManager[Any]:
     from graphlang.storage.engine import is_memory_sqlite
 
     if is_memory_sqlite(settings.resolved_database_url):
         raise click.UsageError("the database is in memory, so only its server holds the data; use "
                                "GET or PUT /_graphlang/snapshot on the running server")
-    return open_services(settings)
+    return offline_services(settings)
 
 
 def _summary(counts: dict[str, int]) -> str:
@@ -45,8 +45,7 @@ def _summary(counts: dict[str, int]) -> str:
 def export_state(ctx: click.Context, file: Path | None) -> None:
     from graphlang.storage.snapshot import write_snapshot
 
-    services = _stored_services(settings_of(ctx))
-    try:
+    with _stored_services(settings_of(ctx)) as services:
         if file is None or str(file) == "-":
             counts = write_snapshot(services.store, sys.stdout.buffer)
         else:
@@ -60,8 +59,6 @@ def export_state(ctx: click.Context, file: Path | None) -> None:
                 raise click.ClickException(f"cannot write {file}: {exc.strerror}") from exc
             finally:
                 partial.unlink(missing_ok=True)
-    finally:
-        services.close()
     click.echo(f"exported {_summary(counts.to_json())}", err=True)
 
 
@@ -93,8 +90,7 @@ def _import_json_lines(settings: Settings, lines: Iterable[bytes], size: int | N
     with ExitStack() as stack:
         # Workers for a large file start first: no database connection may be forked.
         readers = stack.enter_context(line_readers()) if size is not None and size >= PARALLEL_BYTES else None
-        services = _stored_services(settings)
-        stack.callback(services.close)
+        services = stack.enter_context(_stored_services(settings))
         try:
             counts = load_json_lines(services.store, lines, settings.tenant, readers)
         except (JsonLinesError, BulkLoadError) as exc:
@@ -121,13 +117,11 @@ def import_state(ctx: click.Context, file: Path) -> None:
             _import_json_lines(settings_of(ctx), itertools.chain([first], source), size)
             return
         document = _document(first + source.read(), name)
-    services = _stored_services(settings_of(ctx))
-    try:
-        counts = load_snapshot(services.store, tables_in(document))
-    except SnapshotError as exc:
-        raise click.ClickException(f"{exc} Nothing was imported.") from exc
-    finally:
-        services.close()
+    with _stored_services(settings_of(ctx)) as services:
+        try:
+            counts = load_snapshot(services.store, tables_in(document))
+        except SnapshotError as exc:
+            raise click.ClickException(f"{exc} Nothing was imported.") from exc
     click.echo(f"imported {_summary(counts.to_json())}")
 
 

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import click
 import orjson
 
-from graphlang.cli.root import open_services, settings_of
+from graphlang.cli.root import offline_services, settings_of
 from graphlang.config import Settings
 
 T = TypeVar("T")
@@ -87,13 +87,11 @@ def _with_store(settings: Settings, offline: T, action: Callable[[Any], T]) -> T
 
     if is_memory_sqlite(settings.resolved_database_url):
         return offline
-    services = open_services(settings)
-    try:
-        return action(services.store)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        services.close()
+    with offline_services(settings) as services:
+        try:
+            return action(services.store)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
 
 
 def directory_user(settings: Settings, tenant_id: str, upn: str, name: str | None) -> Any:

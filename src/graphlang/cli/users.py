@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from graphlang.cli.root import open_services, settings_of
+from graphlang.cli.root import offline_services, settings_of
 
 
 @click.group(help="Manage users in the directory.")
@@ -24,27 +24,22 @@ def users_add(ctx: click.Context, upn: str, display_name: str | None, tenant: st
 
     settings = settings_of(ctx)
     tenant_id = (tenant or settings.tenant).lower()
-    services = open_services(settings)
-    try:
-        row = services.store.ensure_user(tenant_id, user_id or derived_user_id(tenant_id, upn), upn,
-                                         display_name)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        services.close()
+    with offline_services(settings) as services:
+        try:
+            row = services.store.ensure_user(tenant_id, user_id or derived_user_id(tenant_id, upn), upn,
+                                             display_name)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
     click.echo(f"{row['id']}\t{row['user_principal_name']}\t{row['display_name'] or ''}")
 
 
 @users.command("list", help="List the users in the directory.")
 @click.pass_context
 def users_list(ctx: click.Context) -> None:
-    services = open_services(settings_of(ctx))
-    try:
+    with offline_services(settings_of(ctx)) as services:
         for row in services.store.list_users():
             click.echo(f"{row['id']}\t{row['tenant_id']}\t{row['user_principal_name']}\t"
                        f"{row['display_name'] or ''}")
-    finally:
-        services.close()
 
 
 def register(group: click.Group) -> None:
