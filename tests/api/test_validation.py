@@ -57,6 +57,9 @@ BAD_BODIES: list[tuple[bytes, tuple[str, ...]]] = [
     (b'{"displayName": "a\\u0000b"}', ("displayName", "NUL")),
     (b'{"sources": [{"properties": ["\\u0000"]}]}', ("sources/properties", "NUL")),
     (b'{"tag": "en-US", "tag": "fr-FR"}', ("Multiple properties", "'tag'", "duplicate property names")),
+    # A colon in a value, or a name spelled with an escape, must not hide a name given twice.
+    (b'{"displayName": "a: b", "tag": "en-US", "tag": "fr-FR"}', ("Multiple properties", "'tag'")),
+    (b'{"tag": "en-US", "t\\u0061g": "fr-FR"}', ("Multiple properties", "'tag'")),
     (b'{"tag": "en-US", "inference": {"confidenceScore": 1, "confidenceScore": 2}}',
      ("'confidenceScore'", "duplicate property names")),
     (b'{"allowedAudiences": {"organization": true}}', ("allowedAudiences", "array of member names", "object")),

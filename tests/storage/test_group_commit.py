@@ -4,10 +4,13 @@ once that transaction is committed; a failing write fails alone, a failing commi
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,13 +18,16 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import event, insert
+from sqlalchemy.pool import QueuePool
 
 from graphlang.app import create_app
 from graphlang.config import Settings
 from graphlang.errors import LanguageNotFound
 from graphlang.services import Services, create_services
+from graphlang.storage import group_commit
 from graphlang.storage.group_commit import GroupCommit
 from graphlang.storage.schema import languages
+from graphlang.storage.store import runs_long
 from tests.factories import Tokens
 
 OWNER = "5f0c8a4e-1b2c-4d3e-8f4a-5b6c7d8e9f00"
@@ -59,18 +65,27 @@ def create(services: Services, tag: str) -> Callable[[], Any]:
 
 def in_one_batch(committer: GroupCommit, writes: list[Callable[[], Any]]) -> list[Future[Any]]:
     """Submit ``writes`` while the writer is busy with another, so that they form the next batch."""
+    with writer_held(committer):
+        return [committer.submit(write) for write in writes]
+
+
+@contextmanager
+def writer_held(committer: GroupCommit) -> Iterator[None]:
+    """Keep the writer thread busy with a write until the block ends: writes queued meanwhile wait
+    for it, and form the next batch together."""
     busy, release = threading.Event(), threading.Event()
 
     def hold_the_writer() -> None:
         busy.set()
         release.wait(10)
 
-    first = committer.submit(hold_the_writer)
+    held = committer.submit(hold_the_writer)
     assert busy.wait(10)
-    futures = [committer.submit(write) for write in writes]
-    release.set()
-    first.result(10)
-    return futures
+    try:
+        yield
+    finally:
+        release.set()
+        held.result(10)
 
 
 def test_concurrent_writes_share_one_commit_and_are_answered_after_it(on_file: Services,
@@ -133,3 +148,110 @@ def test_concurrent_requests_are_all_stored(on_file: Services) -> None:
 
     assert asyncio.run(post_all()) == [201] * len(tags)
     assert stored_tags(on_file) == sorted(tags)
+
+
+def test_an_event_loops_writes_run_on_that_loop_in_one_transaction_of_the_writer(on_file: Services,
+                                                                                 commits: list[int]) -> None:
+    committer = on_file.group_commit
+    assert committer is not None
+    seen: list[tuple[int, bool]] = []
+
+    def write() -> None:
+        with on_file.store.writing() as conn:
+            seen.append((threading.get_ident(), conn.in_transaction()))
+
+    async def write_three() -> int:
+        with writer_held(committer):
+            writes = asyncio.gather(*(committer.run(write) for _ in range(3)))
+            await asyncio.sleep(0)  # all three wait for the writer
+        await writes
+        return threading.get_ident()
+
+    loop_thread = asyncio.run(write_three())
+    assert seen == [(loop_thread, True)] * 3
+    assert len(commits) == 2  # the write that held the writer, then the three together
+
+
+def test_a_write_marked_as_running_long_runs_on_the_writer_thread(on_file: Services) -> None:
+    committer = on_file.group_commit
+    assert committer is not None
+    threads: list[str] = []
+
+    @runs_long
+    def long_write() -> None:
+        with on_file.store.writing():
+            threads.append(threading.current_thread().name)
+
+    asyncio.run(committer.run(long_write))
+    assert threads == ["graphlang-group-commit"]
+
+
+def test_a_loop_that_does_not_run_its_writes_in_time_lets_other_writers_in_and_writes_later(
+        on_file: Services, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    committer = on_file.group_commit
+    assert committer is not None
+    monkeypatch.setattr(group_commit, "LOOP_TURN_SECONDS", 0.2)
+
+    def lock_is_free() -> bool:
+        with committer.lock_file.open("ab") as other:
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            fcntl.flock(other, fcntl.LOCK_UN)
+            return True
+
+    def wait_until(condition: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + 10
+        while not condition():
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+
+    async def scenario() -> list[Any]:
+        with writer_held(committer):
+            writes = asyncio.gather(*(committer.run(create(on_file, tag)) for tag in ("de-DE", "fr-FR")))
+            await asyncio.sleep(0)  # both wait for the writer
+        # The writer now takes the lock, begins, and hands the transaction to this loop, which is held
+        # up by something else (these sleeps block it): the writer waits in vain, rolls back and lets
+        # go of the lock. Once the loop is free again, the writes go into the next transaction.
+        wait_until(lambda: "did not run its writes" in caplog.text)
+        wait_until(lock_is_free)
+        return await asyncio.wait_for(writes, 10)
+
+    assert [row["tag"] for row in asyncio.run(scenario())] == ["de-DE", "fr-FR"]
+    assert stored_tags(on_file) == ["de-DE", "fr-FR"]
+    assert "did not run its writes" in caplog.text
+
+
+def test_the_writer_keeps_one_connection_of_its_own_from_batch_to_batch(on_file: Services) -> None:
+    committer = on_file.group_commit
+    assert committer is not None
+    connections: list[object] = []
+
+    def write() -> None:
+        with on_file.store.writing() as conn:
+            connections.append(conn.connection.driver_connection)
+
+    committer.submit(write).result(10)
+    committer.submit(write).result(10)
+    assert connections[0] is connections[1]
+    pool = on_file.engine.pool
+    assert isinstance(pool, QueuePool)
+    assert pool.checkedout() == 0  # what metrics report of the pool: connections in use, and only those
+
+
+def test_after_a_failed_commit_the_next_batch_commits(on_file: Services) -> None:
+    committer = on_file.group_commit
+    assert committer is not None
+
+    def fails_at_commit() -> None:
+        with on_file.store.writing() as conn:
+            conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+            conn.execute(insert(languages).values(
+                id="00000000-0000-4000-8000-000000000003", user_id="00000000-0000-4000-8000-00000000dead",
+                created_ticks=1, modified_ticks=1, version=1))
+
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        committer.submit(fails_at_commit).result(10)
+    assert asyncio.run(committer.run(create(on_file, "fr-FR")))["tag"] == "fr-FR"
+    assert stored_tags(on_file) == ["fr-FR"]

@@ -1,12 +1,19 @@
 """Group commit: the writes of concurrent requests share one SQLite transaction and one fsync.
 
 With ``synchronous=FULL`` every commit waits for the disk, and SQLite takes one writer at a time, so
-durable writes one transaction each are bounded by the disk's sync rate. Here one writer thread per
-process takes every write waiting in its queue, runs each in its own savepoint of one transaction
-(a write that fails rolls back alone and gets its own error), commits once, and only then answers
-each of them: a write is acknowledged only after the commit that made it durable. A failed commit
-fails every write of the batch, none of which was acknowledged. Writes wait for nothing but the
-commit in progress, so a lone write is not delayed.
+durable writes one transaction each are bounded by the disk's sync rate. Here the writes waiting
+in a process are taken together, each runs in its own savepoint of one transaction (a write that
+fails rolls back alone and gets its own error), the transaction commits once, and only then is
+each of them answered: a write is acknowledged only after the commit that made it durable. A
+failed commit fails every write of the batch, none of which was acknowledged. Writes wait for
+nothing but the commit in progress, so a lone write is not delayed.
+
+One writer thread per process takes the lock, begins and commits: the steps that wait. The writes
+of an event loop (``run``) run on that loop itself, between the thread's BEGIN and COMMIT. Each
+statement releases the GIL, so writes run on the thread while the loop serves requests would wait
+for the GIL at every statement, and make the loop wait in turn; on the loop a batch of writes runs
+in one go. Writes from other threads (``submit``), and writes marked with ``store.runs_long`` (which
+would hold up every other request of the loop meanwhile), run on the writer thread.
 
 Writer threads of several processes (``serve --workers N``) take turns through an exclusive lock on
 a file beside the database: waiting on it wakes at once when it is free, where SQLite's own busy
@@ -22,18 +29,25 @@ import logging
 import os
 import queue
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+
+from sqlalchemy import Connection
+from sqlalchemy.pool import Pool
 
 from graphlang.storage.engine import WRITE_OPTION
 from graphlang.storage.store import Store
 
 T = TypeVar("T")
 MAX_BATCH = 256
+# How long the writer thread, holding the lock and a transaction, waits for an event loop to run its
+# writes. A loop that does not (stopped, or closed meanwhile) must not keep every other writer out.
+LOOP_TURN_SECONDS = 2.0
 log = logging.getLogger("graphlang.storage")
 
 
@@ -41,35 +55,119 @@ log = logging.getLogger("graphlang.storage")
 class _Write:
     fn: Callable[..., Any]
     args: tuple[Any, ...]
-    # Where the outcome goes: a thread's Future, or an event loop's future (``run``), whose
-    # outcomes are handed to their loop together, once per batch rather than once per write.
     done: Future[Any] | asyncio.Future[Any]
+
+
+Outcome = tuple[_Write, Any, BaseException | None]
+
+
+@dataclass(eq=False, slots=True)
+class _Pending:
+    """Writes waiting for the next transaction, from one event loop (``loop``) or from threads (None).
+
+    ``queued`` is set while the writer thread has a turn of this source in its queue that has not
+    yet taken the writes: new writes join that turn instead of queueing another.
+    """
+
+    loop: asyncio.AbstractEventLoop | None
+    writes: list[_Write] = field(default_factory=list)
+    queued: bool = False
+
+    def take(self, limit: int = MAX_BATCH) -> list[_Write]:
+        taken, self.writes = self.writes[:limit], self.writes[limit:]
+        self.queued = False
+        return taken
+
+
+class _LoopTurn:
+    """The hand-over of one transaction to an event loop and back.
+
+    The thread begins, asks the loop to ``run`` its writes, and waits until they have run. A thread
+    that gives up waiting abandons the turn (and rolls back): the loop then leaves its writes for the
+    next one.
+    """
+
+    __slots__ = ("_mutex", "_state", "error", "finished", "outcomes", "writes")
+
+    def __init__(self) -> None:
+        self._state = "waiting"  # then "ran" (by the loop) or "abandoned" (by the thread)
+        self._mutex = threading.Lock()
+        self.finished = threading.Lock()
+        self.finished.acquire()  # released by the loop once its writes have run
+        self.writes: list[_Write] = []
+        self.outcomes: list[Outcome] = []
+        self.error: BaseException | None = None
+
+    def run(self, committer: GroupCommit, pending: _Pending, conn: Connection) -> None:
+        """On the event loop: run the waiting writes in the thread's transaction."""
+        with self._mutex:
+            if self._state == "abandoned":
+                committer._request(pending)  # this turn ended unused: the writes wait for the next
+                return
+            self._state = "ran"
+            try:
+                self.writes = pending.take()
+                if pending.writes:
+                    committer._request(pending)  # more than one batch holds
+                with committer.store.batched(conn):
+                    self.outcomes = [_attempt(write) for write in self.writes]
+            except BaseException as exc:
+                self.error = exc  # the thread rolls back and gives it to the writes; the loop hears it too
+                raise
+            finally:
+                self.finished.release()
+
+    def wait(self, seconds: float) -> bool:
+        """On the thread: whether the loop ran the writes (False: it did not, and now never will)."""
+        if self.finished.acquire(timeout=seconds):
+            return True
+        with self._mutex:  # waits for a loop that is running the writes right now
+            if self._state == "waiting":
+                self._state = "abandoned"
+                return False
+            return True
 
 
 class GroupCommit:
     def __init__(self, store: Store, lock_file: Path) -> None:
         self.store = store
         self.lock_file = lock_file
-        self._queue: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pending] = weakref.WeakKeyDictionary()
+        self._threads = _Pending(None)
+        self._threads_lock = threading.Lock()
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run the store write ``fn(*args)`` in the next batch; returns once that batch is committed."""
-        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._put(_Write(fn, args, done))
+        if getattr(fn, "runs_long", False):
+            return await asyncio.wrap_future(self.submit(fn, *args))
+        loop = asyncio.get_running_loop()
+        pending = self._loops.get(loop)
+        if pending is None:
+            pending = self._loops[loop] = _Pending(loop)
+        done: asyncio.Future[T] = loop.create_future()
+        pending.writes.append(_Write(fn, args, done))
+        if not pending.queued:
+            self._request(pending)
         return await done
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
-        """``run`` for a caller outside an event loop."""
+        """``run`` for a caller outside an event loop: the write runs on the writer thread."""
         done: Future[T] = Future()
-        self._put(_Write(fn, args, done))
+        with self._threads_lock:
+            self._threads.writes.append(_Write(fn, args, done))
+            if not self._threads.queued:
+                self._request(self._threads)
         return done
 
-    def _put(self, write: _Write) -> None:
+    def _request(self, pending: _Pending) -> None:
+        """Queue a turn of ``pending`` for the writer thread."""
+        pending.queued = True
         if self._thread is None:
             self._start()
-        self._queue.put(write)
+        self._queue.put(pending)
 
     def close(self) -> None:
         if self._thread is not None:
@@ -88,40 +186,106 @@ class GroupCommit:
 
     def _serve(self) -> None:
         lock = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+        writer = _WriterConnection(self.store)
         try:
-            while True:
-                first = self._queue.get()
-                if first is None:
-                    return
-                batch = [first]
-                while len(batch) < MAX_BATCH:
-                    try:
-                        more = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if more is None:
-                        self._queue.put(None)  # finish this batch, then stop
-                        break
-                    batch.append(more)
+            while (pending := self._queue.get()) is not None:
                 with _exclusive(lock):
-                    self._commit(batch)
+                    if pending.loop is None:
+                        self._commit_here(pending, writer)
+                    else:
+                        self._commit_on_loop(pending, pending.loop, writer)
         finally:
+            writer.close()
             os.close(lock)
 
-    def _commit(self, batch: list[_Write]) -> None:
+    def _commit_here(self, pending: _Pending, writer: _WriterConnection) -> None:
+        with self._threads_lock:
+            batch = pending.take()
+            if pending.writes:
+                self._request(pending)
         outcomes: list[Outcome] = []
         try:
-            with self.store.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin(), \
-                    self.store.batched(conn):
+            conn = writer.connection()
+            with conn.begin(), self.store.batched(conn):
                 outcomes.extend(_attempt(write) for write in batch)
         except Exception as exc:  # noqa: BLE001 - the commit failed: nothing of the batch is stored, all hear why
-            log.warning("a group commit of %d writes failed: %s", len(batch), exc)
-            _settle([(write, None, exc) for write in batch])
+            self._failed(batch, exc, writer)
             return
         _settle(outcomes)
 
+    def _commit_on_loop(self, pending: _Pending, loop: asyncio.AbstractEventLoop, writer: _WriterConnection
+                        ) -> None:
+        turn = _LoopTurn()
+        try:
+            conn = writer.connection()
+            transaction = conn.begin()
+        except Exception as exc:  # noqa: BLE001 - no transaction: the writes waiting hear why
+            writer.discard()
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_fail_waiting, pending, exc)
+            return
+        try:
+            try:
+                loop.call_soon_threadsafe(turn.run, self, pending, conn)
+            except RuntimeError:  # the loop is closed: nobody is left to answer
+                transaction.rollback()
+                return
+            if not turn.wait(LOOP_TURN_SECONDS):
+                log.warning("an event loop did not run its writes within %s s; they wait for the next "
+                            "transaction", LOOP_TURN_SECONDS)
+                transaction.rollback()
+                return
+            if turn.error is None:
+                transaction.commit()
+        except Exception as exc:  # noqa: BLE001 - the commit failed: nothing of the batch is stored, all hear why
+            self._failed(turn.writes, exc, writer)
+            return
+        if turn.error is not None:  # the loop was interrupted: what ran of the batch is not kept
+            self._failed(turn.writes, turn.error, writer)
+            return
+        _settle(turn.outcomes)
 
-Outcome = tuple[_Write, Any, BaseException | None]
+    def _failed(self, batch: list[_Write], exc: BaseException, writer: _WriterConnection) -> None:
+        log.warning("a group commit of %d writes failed: %s", len(batch), exc)
+        writer.discard()  # whatever state the failure left the connection in, the next batch starts afresh
+        _settle([(write, None, exc) for write in batch])
+
+
+def _fail_waiting(pending: _Pending, exc: Exception) -> None:
+    """On the loop: no transaction could begin, so the writes waiting for one fail."""
+    log.warning("a group commit of %d writes could not begin: %s", len(pending.writes), exc)
+    _settle_on_loop([(write, None, exc) for write in pending.take(len(pending.writes))])
+
+
+class _WriterConnection:
+    """The writer's one connection, kept from batch to batch: a checkout from the pool, a new
+    Connection and its reset on return cost more than a small batch's writes. It comes from a pool of
+    its own (with the engine's connect-time settings), so that the engine's pool, and what metrics
+    report of it, only counts connections in use."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._pool: Pool | None = None
+        self._conn: Connection | None = None
+
+    def connection(self) -> Connection:
+        if self._conn is None:
+            self._pool = self._pool or self.store.engine.pool.recreate()
+            self._conn = Connection(self.store.engine, self._pool.connect()).execution_options(
+                **{WRITE_OPTION: True})
+        return self._conn
+
+    def discard(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            with contextlib.suppress(Exception):  # already broken: closing is all that is left to do
+                conn.close()
+
+    def close(self) -> None:
+        self.discard()
+        if self._pool is not None:
+            self._pool.dispose()
+            self._pool = None
 
 
 def _settle(outcomes: list[Outcome]) -> None:
@@ -152,8 +316,7 @@ def _set(done: Future[Any] | asyncio.Future[Any], result: Any, error: BaseExcept
         done.set_exception(error)
 
 
-
-def _attempt(write: _Write) -> tuple[_Write, Any, BaseException | None]:
+def _attempt(write: _Write) -> Outcome:
     try:
         return write, write.fn(*write.args), None
     except Exception as exc:  # noqa: BLE001 - this write alone failed (its savepoint rolled back); its caller hears why

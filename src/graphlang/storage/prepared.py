@@ -146,7 +146,7 @@ class DirectConnections:
         try:
             cursor.execute(compiled.sql, parameters)
             rows = cursor.fetchall()
-            convert = compiled.converter(cursor.description)
+            convert = compiled.convert or compiled.converter(cursor.description)  # description costs a tuple a column
         except self.dialect.loaded_dbapi.Error as exc:
             raise self._wrapped(exc, connection, cursor, compiled.sql, parameters) from exc
         finally:

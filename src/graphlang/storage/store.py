@@ -1,8 +1,9 @@
 """The store: every read and write of users and languages, each in one database transaction.
 
-Methods are synchronous and are called from worker threads. Concurrency is settled by the database,
-never by process memory: SQLite writers hold the write lock from BEGIN IMMEDIATE, PostgreSQL writers
-lock the owning user's row, and conditional updates compare the row version in the UPDATE itself.
+Methods are synchronous and are called from worker threads, or on the event loop (the reads and, in
+a group commit, the writes of a SQLite file). Concurrency is settled by the database, never by
+process memory: SQLite writers hold the write lock from BEGIN IMMEDIATE, PostgreSQL writers lock the
+owning user's row, and conditional updates compare the row version in the UPDATE itself.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Integer, and_, bindparam, delete, false, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -98,6 +99,16 @@ FIRST_PAGE = Prepared(
     .order_by(languages.c.created_ticks, languages.c.id).limit(bindparam("limit", type_=Integer)))
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def runs_long(write: F) -> F:
+    """Mark a write that may run many statements: group commit runs it on its writer thread rather
+    than on the event loop, whose other requests go on meanwhile."""
+    write.runs_long = True  # type: ignore[attr-defined]
+    return write
+
+
 def _versions(precondition: Precondition | None, language_id: str) -> tuple[int, ...] | None:
     """The versions an If-Match condition accepts for this item; None when any version will do."""
     if precondition is None or precondition.tags is None:
@@ -108,7 +119,8 @@ def _versions(precondition: Precondition | None, language_id: str) -> tuple[int,
 # Writes of one item, prepared once per shape: the columns a PATCH sets, and how many versions an
 # If-Match names (none: any version; zero: no tag of this item, so nothing matches).
 _COLUMNS = tuple(column.name for column in languages.columns)
-INSERT_LANGUAGE = Prepared(insert(languages).values({name: bindparam(f"v_{name}") for name in _COLUMNS})
+_INSERT_BINDS = tuple((f"v_{name}", name) for name in _COLUMNS)  # formatted once, not on every insert
+INSERT_LANGUAGE = Prepared(insert(languages).values({name: bindparam(bind) for bind, name in _INSERT_BINDS})
                            .returning(*languages.columns))
 
 
@@ -175,23 +187,6 @@ def _in_tenant(user: Row, tenant_id: str) -> Row:
     return user
 
 
-@contextmanager
-def _savepoint(conn: Connection) -> Iterator[None]:
-    """A savepoint issued on the DBAPI connection: SQLAlchemy's own costs more than the write it wraps."""
-    cursor = conn.connection.cursor()
-    cursor.execute("SAVEPOINT graphlang_write")
-    try:
-        yield
-    except BaseException:
-        cursor.execute("ROLLBACK TO SAVEPOINT graphlang_write")
-        cursor.execute("RELEASE SAVEPOINT graphlang_write")
-        raise
-    else:
-        cursor.execute("RELEASE SAVEPOINT graphlang_write")
-    finally:
-        cursor.close()
-
-
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -210,12 +205,25 @@ class Store:
     @contextmanager
     def writing(self) -> Iterator[Connection]:
         shared = getattr(self._batch, "conn", None)
-        if shared is not None:  # a group commit's writer: this write is one savepoint of its batch
-            with _savepoint(shared):
-                yield shared
+        if shared is None:
+            with self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+                yield conn
             return
-        with self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
-            yield conn
+        # A group commit's batch: this write is one savepoint of its transaction, issued on the DBAPI
+        # connection (SQLAlchemy's own costs more than the write it wraps), here rather than in a
+        # context manager of its own, which would cost as much again.
+        cursor = shared.connection.cursor()
+        cursor.execute("SAVEPOINT graphlang_write")
+        try:
+            yield shared
+        except BaseException:
+            cursor.execute("ROLLBACK TO SAVEPOINT graphlang_write")
+            cursor.execute("RELEASE SAVEPOINT graphlang_write")
+            raise
+        else:
+            cursor.execute("RELEASE SAVEPOINT graphlang_write")
+        finally:
+            cursor.close()
 
     @contextmanager
     def batched(self, conn: Connection) -> Iterator[None]:
@@ -380,6 +388,7 @@ class Store:
                                     "this id or tag.")
         return self._insert(conn, user_id, changes, actor), True
 
+    @runs_long
     def apply_language_delta(self, user_id: str, entries: Sequence[DeltaEntry], actor: bytes
                              ) -> list[Row | None]:
         """Apply every entry in order in one transaction: all of them, or (on any error) none.
@@ -416,7 +425,7 @@ class Store:
 
     def _insert(self, conn: Connection, user_id: str, changes: Mapping[str, Any], actor: bytes) -> Row:
         values = new_language(user_id, changes, actor)
-        return self.direct.within(conn, INSERT_LANGUAGE, {f"v_{name}": values.get(name) for name in _COLUMNS})[0]
+        return self.direct.within(conn, INSERT_LANGUAGE, {bind: values.get(name) for bind, name in _INSERT_BINDS})[0]
 
     def _update(self, conn: Connection, user_id: str, language_id: str, changes: Mapping[str, Any],
                 actor: bytes, precondition: Precondition | None) -> Row:
