@@ -35,6 +35,16 @@ def shared_server_database() -> Iterator[str]:
         yield url
 
 
+@contextmanager
+def database(backend: str, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database on ``backend`` ("sqlite" or "postgresql") for one test."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'graphlang.db'}"
+        return
+    with shared_server_database() as url:
+        yield url
+
+
 def run_graphlang(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """Run a graphlang command to its end; a server that starts when it should not is killed."""
     return subprocess.run([*graphlang_command(), *args], env=env, capture_output=True, text=True, timeout=60,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,7 +10,7 @@ from sqlalchemy import text
 from graphlang.storage import migrate
 from graphlang.storage.engine import make_engine
 from tests.e2e.process import clean_env
-from tests.ops.support import run_graphlang, shared_server_database
+from tests.ops.support import database, run_graphlang, shared_server_database
 
 
 def set_revision(url: str, revision: str) -> None:
@@ -27,15 +25,6 @@ def set_revision(url: str, revision: str) -> None:
             conn.execute(text("UPDATE alembic_version SET version_num = :revision"), {"revision": revision})
     finally:
         engine.dispose()
-
-
-@contextmanager
-def database(backend: str, tmp_path: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'graphlang.db'}"
-        return
-    with shared_server_database() as url:
-        yield url
 
 
 @pytest.mark.standalone

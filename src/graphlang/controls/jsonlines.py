@@ -34,14 +34,16 @@ from graphlang.model.validation import parse_changes
 from graphlang.storage.store import derived_user_id
 
 USER_COLUMNS = ("id", "tenant_id", "user_principal_name", "upn_key", "display_name", "created_ticks")
-LANGUAGE_COLUMNS = (
-    "id", "user_id", "display_name", "tag", "tag_key", "spoken", "written", "reading", "proficiency",
-    "allowed_audiences", "is_searchable", "thumbnail_url", "confidence_score", "user_has_verified_accuracy",
-    "source", "sources", "created_by", "last_modified_by", "created_ticks", "modified_ticks", "version",
+# A language row holds the columns it has a value for, in this order: the settable ones in between are
+# mostly absent (NULL), and binding NULLs costs a bulk load more than leaving the columns out.
+LANGUAGE_HEAD = ("id", "user_id")
+SETTABLE_COLUMNS = (
+    "display_name", "tag", "tag_key", "spoken", "written", "reading", "proficiency", "allowed_audiences",
+    "is_searchable", "thumbnail_url", "confidence_score", "user_has_verified_accuracy", "source", "sources",
 )
+LANGUAGE_TAIL = ("created_by", "last_modified_by", "created_ticks", "modified_ticks", "version")
+LANGUAGE_COLUMNS = LANGUAGE_HEAD + SETTABLE_COLUMNS + LANGUAGE_TAIL
 USER_MEMBERS = frozenset({"type", "id", "tenantId", "userPrincipalName", "displayName"})
-# Members of a language line that are not settable properties; every other one goes to validation.
-LANGUAGE_KEPT = ("type", "userId", "id", "createdDateTime", "lastModifiedDateTime", "createdBy", "lastModifiedBy")
 MEMO_TYPES = (str, bool, int, float)
 MEMO_SIZE = 100_000
 RECENT_USERS = 10_000  # owners remembered for their languages' default createdBy; others are looked up
@@ -58,18 +60,24 @@ class JsonLinesError(ValueError):
     """A line cannot be imported; the message names the line and the member at fault."""
 
 
+Columns = tuple[str, ...]
+Settable = tuple[Columns, tuple[Any, ...]]  # a language's settable columns with a value, and the values
+
+
 @dataclass(frozen=True, slots=True)
 class Record:
     kind: str  # "user" or "language"
-    values: tuple[Any, ...]  # in USER_COLUMNS or LANGUAGE_COLUMNS order
+    columns: Columns  # USER_COLUMNS, or the columns of LANGUAGE_COLUMNS that the language has a value for
+    values: tuple[Any, ...]  # in the order of columns
     # A language whose user this reader could not check: the caller checks it, and puts the user's
     # identitySet where the values hold OWNER_PENDING.
     pending_owner: str | None = None
 
 
 OWNER_PENDING = b"\x00owner"  # never a JSON document, so never an identitySet a line gave
-CREATED_BY = LANGUAGE_COLUMNS.index("created_by")
-MODIFIED_BY = LANGUAGE_COLUMNS.index("last_modified_by")
+# Every language has the tail columns, so they are at the same place from the end whatever it has.
+CREATED_BY = LANGUAGE_TAIL.index("created_by") - len(LANGUAGE_TAIL)
+MODIFIED_BY = LANGUAGE_TAIL.index("last_modified_by") - len(LANGUAGE_TAIL)
 
 
 def looks_like_json_lines(first_line: bytes) -> bool:
@@ -114,6 +122,10 @@ class LineReader:
         self.owner = owner
         self._recent: OrderedDict[str, bytes] = OrderedDict()  # user id -> identitySet
         self._validated: dict[tuple[str, type, Any], dict[str, Any]] = {}
+        self._settables: dict[tuple[tuple[tuple[str, Any], ...], tuple[type, ...]], Settable] = {}
+        self._shapes: dict[Columns, Columns] = {}
+        # The last user id read and what it validated to: a user's languages follow it, naming it.
+        self._last_user: tuple[object, str] = (None, "")
         self._pending: str | None = None
 
     def read(self, number: int, line: bytes) -> Record | None:
@@ -129,10 +141,10 @@ class LineReader:
         try:
             if kind == "language":
                 self._pending = None
-                values = self._language(entry)
-                return Record("language", values, self._pending)
+                columns, values = self._language(entry)
+                return Record("language", columns, values, self._pending)
             if kind == "user":
-                return Record("user", self._user(entry))
+                return Record("user", USER_COLUMNS, self._user(entry))
         except BadRequest as exc:
             raise JsonLinesError(f"Line {number}: {exc.message}") from exc
         raise JsonLinesError(f"Line {number}: the member 'type' must be 'user' or 'language'.")
@@ -146,39 +158,69 @@ class LineReader:
         if upn is None:
             raise BadRequest("the member 'userPrincipalName' is required.")
         tenant = _guid("tenantId", entry.get("tenantId")) or self.default_tenant
-        user_id = _guid("id", entry.get("id")) or derived_user_id(tenant, upn)
+        given = entry.get("id")
+        user_id = _guid("id", given) or derived_user_id(tenant, upn)
+        self._last_user = (given, user_id)
         name = _text("displayName", entry.get("displayName"))
         self._recent[user_id] = identity_set(user_id, upn, name)
         if len(self._recent) > RECENT_USERS:
             self._recent.popitem(last=False)
         return (user_id, tenant, upn, upn.lower(), name, self.now)
 
-    def _language(self, entry: dict[str, Any]) -> tuple[Any, ...]:
-        kept = {name: entry.pop(name, None) for name in LANGUAGE_KEPT}
-        user_id = _guid("userId", kept["userId"])
+    def _language(self, entry: dict[str, Any]) -> tuple[Columns, tuple[Any, ...]]:
+        # What is left after the members that are not settable properties goes to validation.
+        pop = entry.pop
+        del entry["type"]
+        user_id = self._user_id(pop("userId", None))
+        owner = self._owner_identity(user_id)
+        language_id = _guid("id", pop("id", None)) or str(uuid.uuid4())
+        created = _ticks("createdDateTime", pop("createdDateTime", None)) or self.now
+        modified = _ticks("lastModifiedDateTime", pop("lastModifiedDateTime", None)) or created
+        created_by = _identity("createdBy", pop("createdBy", None), owner)
+        modified_by = pop("lastModifiedBy", None)
+        columns, settable = self._settable(entry)
+        return columns, (language_id, user_id, *settable,
+                         created_by, _identity("lastModifiedBy", modified_by, created_by), created, modified, 1)
+
+    def _user_id(self, given: object) -> str:
+        last_given, last_id = self._last_user
+        if given == last_given and isinstance(given, str):
+            return last_id
+        user_id = _guid("userId", given)
         if user_id is None:
             raise BadRequest("the member 'userId' is required: the id of a user on an earlier line.")
-        owner = self._owner_identity(user_id)
-        language_id = _guid("id", kept["id"]) or str(uuid.uuid4())
-        created = _ticks("createdDateTime", kept["createdDateTime"]) or self.now
-        modified = _ticks("lastModifiedDateTime", kept["lastModifiedDateTime"]) or created
-        created_by = _identity("createdBy", kept["createdBy"], owner)
-        changes = self._settable(entry)
-        tag = changes.get("tag")
-        display_name = changes["display_name"] if "display_name" in changes else (
-            display_name_for(tag) if tag else None)
-        get = changes.get
-        return (
-            language_id, user_id, display_name, tag, get("tag_key"), get("spoken"), get("written"),
-            get("reading"), get("proficiency"), get("allowed_audiences", DEFAULT_AUDIENCES),
-            get("is_searchable"), get("thumbnail_url"), get("confidence_score"),
-            get("user_has_verified_accuracy"), get("source"), get("sources"), created_by,
-            _identity("lastModifiedBy", kept["lastModifiedBy"], created_by), created, modified, 1,
-        )
+        self._last_user = (given, user_id)
+        return user_id
 
-    def _settable(self, entry: Mapping[str, Any]) -> dict[str, Any]:
-        """``parse_changes``, property by property, remembering what each scalar value validated to:
-        a bulk load repeats the same few tags and levels millions of times."""
+    def _settable(self, entry: Mapping[str, Any]) -> Settable:
+        """The settable columns of a line's remaining members, remembered by the members' values (and
+        their types: True == 1, but only one is a boolean): a bulk load repeats the same few tags and
+        levels millions of times, and lines with values that cannot be hashed are worked out each time."""
+        memo = self._settables
+        key = (tuple(entry.items()), tuple(map(type, entry.values())))
+        try:
+            found = memo.get(key)
+        except TypeError:  # an object or array value
+            return self._settable_columns(entry)
+        if found is None:
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            found = memo[key] = self._settable_columns(entry)
+        return found
+
+    def _settable_columns(self, entry: Mapping[str, Any]) -> Settable:
+        changes = self._changes(entry)
+        if "display_name" not in changes:
+            tag = changes.get("tag")
+            changes["display_name"] = display_name_for(tag) if tag else None
+        changes.setdefault("allowed_audiences", DEFAULT_AUDIENCES)
+        present = tuple(name for name in SETTABLE_COLUMNS if changes.get(name) is not None)
+        columns = LANGUAGE_HEAD + present + LANGUAGE_TAIL
+        # One tuple per set of columns, so that rows are grouped by it cheaply.
+        return self._shapes.setdefault(columns, columns), tuple(changes[name] for name in present)
+
+    def _changes(self, entry: Mapping[str, Any]) -> dict[str, Any]:
+        """``parse_changes``, property by property, remembering what each scalar value validated to."""
         changes: dict[str, Any] = {}
         memo = self._validated
         for name, value in entry.items():
