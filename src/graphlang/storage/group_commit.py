@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection
 from sqlalchemy.pool import Pool
 
+from graphlang.storage.checkpoint import Checkpointer, without_automatic_checkpoints
 from graphlang.storage.engine import WRITE_OPTION
 from graphlang.storage.store import Store
 
@@ -187,6 +188,8 @@ class GroupCommit:
     def _serve(self) -> None:
         lock = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
         writer = _WriterConnection(self.store)
+        checkpointer = Checkpointer(self.store.engine)
+        checkpointer.start()
         try:
             while (pending := self._queue.get()) is not None:
                 with _exclusive(lock):
@@ -196,6 +199,7 @@ class GroupCommit:
                         self._commit_on_loop(pending, pending.loop, writer)
         finally:
             writer.close()
+            checkpointer.stop()
             os.close(lock)
 
     def _commit_here(self, pending: _Pending, writer: _WriterConnection) -> None:
@@ -271,8 +275,9 @@ class _WriterConnection:
     def connection(self) -> Connection:
         if self._conn is None:
             self._pool = self._pool or self.store.engine.pool.recreate()
-            self._conn = Connection(self.store.engine, self._pool.connect()).execution_options(
-                **{WRITE_OPTION: True})
+            pooled = self._pool.connect()
+            without_automatic_checkpoints(pooled)  # the writer's Checkpointer makes them
+            self._conn = Connection(self.store.engine, pooled).execution_options(**{WRITE_OPTION: True})
         return self._conn
 
     def discard(self) -> None:

@@ -1,0 +1,76 @@
+"""WAL checkpoints made in the background, not by the commit whose requests wait for it."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from graphlang.storage.checkpoint import Checkpointer, without_automatic_checkpoints
+from graphlang.storage.engine import make_engine
+
+ROWS = 6000  # 1 KB each: about 1,500 pages, past the 1,000 at which SQLite would checkpoint by itself
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    built = make_engine(f"sqlite:///{tmp_path / 'wal.db'}")
+    yield built
+    built.dispose()
+
+
+def write_without_checkpoints(engine: Engine, rows: int) -> sqlite3.Connection:
+    """A writer like group commit's: WAL mode, automatic checkpoints off; what it wrote is in the WAL."""
+    writer = engine.raw_connection()
+    without_automatic_checkpoints(writer)
+    cursor = writer.cursor()
+    cursor.execute("CREATE TABLE filler (id INTEGER PRIMARY KEY, text TEXT)")
+    for _batch in range(rows // 100):
+        cursor.executemany("INSERT INTO filler (text) VALUES (?)", [("x" * 1000,)] * 100)
+        writer.commit()
+    cursor.close()
+    return writer  # type: ignore[return-value]
+
+
+def database_bytes(engine: Engine) -> int:
+    assert engine.url.database is not None
+    return Path(engine.url.database).stat().st_size
+
+
+def test_a_writer_without_automatic_checkpoints_leaves_its_pages_in_the_wal(engine: Engine) -> None:
+    writer = write_without_checkpoints(engine, ROWS)
+    try:
+        assert database_bytes(engine) < 100_000
+        assert writer.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    finally:
+        writer.close()
+
+
+def test_the_checkpointer_copies_the_wal_into_the_database_while_it_runs(engine: Engine) -> None:
+    writer = write_without_checkpoints(engine, ROWS)
+    checkpointer = Checkpointer(engine, interval=0.01)
+    checkpointer.start()
+    try:
+        deadline = time.monotonic() + 10
+        while database_bytes(engine) < ROWS * 1000 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert database_bytes(engine) >= ROWS * 1000
+    finally:
+        checkpointer.stop()
+        writer.close()
+
+
+def test_stopping_the_checkpointer_makes_a_last_checkpoint(engine: Engine) -> None:
+    checkpointer = Checkpointer(engine, interval=3600)
+    checkpointer.start()
+    writer = write_without_checkpoints(engine, ROWS)
+    try:
+        assert database_bytes(engine) < 100_000
+        checkpointer.stop()
+        assert database_bytes(engine) >= ROWS * 1000
+    finally:
+        writer.close()
