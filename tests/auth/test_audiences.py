@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from graphlang.auth.tokens import mint
 from graphlang.auth.visibility import admitting_audiences
 from graphlang.config import Settings
 from graphlang.model.enums import AUDIENCES
@@ -151,3 +152,17 @@ def test_list_counts_leave_hidden_items_out(world: World) -> None:
     response = world.client.get(f"/beta/users/{OWNER}/profile/languages?$count=true", headers=reader)
     assert response.status_code == 200, response.text
     assert response.json()["@odata.count"] == len(SAME_TENANT_SEES)
+
+
+def test_the_owner_named_by_upn_in_a_token_without_one_still_sees_every_item(world: World) -> None:
+    """The token names the owner by object id only, so the path's UPN is not recognised as the caller
+    until the directory resolves it; the owner's private items must still be visible."""
+    tokens = world.tokens
+    settings = tokens.settings
+    token = mint(tokens.services.key, issuer=settings.emulator_issuer(settings.tenant),
+                 audience=settings.audiences[0], tenant=settings.tenant, user_id=tokens.user_id(OWNER), upn=None,
+                 name="Owner", scopes=["User.Read.All"])
+    for tag, language_id in _ids_by_tag(world).items():
+        got = world.client.get(f"/beta/users/{OWNER}/profile/languages/{language_id}", headers=tokens.headers(token))
+        assert got.status_code == 200, (tag, got.text)
+        assert got.json()["tag"] == tag
