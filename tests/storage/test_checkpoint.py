@@ -6,10 +6,12 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
+from graphlang.storage import checkpoint
 from graphlang.storage.checkpoint import Checkpointer, without_automatic_checkpoints
 from graphlang.storage.engine import make_engine
 
@@ -74,3 +76,29 @@ def test_stopping_the_checkpointer_makes_a_last_checkpoint(engine: Engine) -> No
         assert database_bytes(engine) >= ROWS * 1000
     finally:
         writer.close()
+
+
+def test_a_failed_checkpoint_is_logged_once_and_retried(engine: Engine, monkeypatch: pytest.MonkeyPatch,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    real = checkpoint._checkpoint
+    failures = iter([True, True, True])
+
+    def flaky(connection: Any) -> None:
+        if next(failures, False):
+            raise sqlite3.OperationalError("disk I/O error")
+        real(connection)
+
+    monkeypatch.setattr(checkpoint, "_checkpoint", flaky)
+    writer = write_without_checkpoints(engine, ROWS)
+    checkpointer = Checkpointer(engine, interval=0.01)
+    checkpointer.start()
+    try:
+        deadline = time.monotonic() + 10
+        while database_bytes(engine) < ROWS * 1000 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert database_bytes(engine) >= ROWS * 1000
+    finally:
+        checkpointer.stop()
+        writer.close()
+    warnings = [r for r in caplog.records if "checkpoint failed" in r.getMessage()]
+    assert len(warnings) == 1

@@ -47,18 +47,31 @@ class Checkpointer:
         # engine's pool (and what metrics report of it) counts only connections in use.
         pool = self.engine.pool.recreate()
         connection: Any = None
+        failing = False
         try:
-            connection = pool.connect()
-            while not self._stop.wait(self.interval):
-                _checkpoint(connection)
-            _checkpoint(connection)
-        except Exception as exc:  # noqa: BLE001 - the writer's commits checkpoint as SQLite would
-            log.warning("background WAL checkpoints stopped: %s", exc)
+            while True:
+                stopping = self._stop.wait(self.interval)
+                try:
+                    connection = connection or pool.connect()
+                    _checkpoint(connection)
+                    failing = False
+                except Exception as exc:  # noqa: BLE001 - the database may come back: try again next time
+                    if not failing:  # once per outage, not every interval
+                        log.warning("a background WAL checkpoint failed (retrying): %s", exc)
+                    failing = True
+                    _close(connection)
+                    connection = None
+                if stopping:
+                    return
         finally:
-            if connection is not None:
-                with contextlib.suppress(Exception):
-                    connection.close()
+            _close(connection)
             pool.dispose()
+
+
+def _close(connection: Any) -> None:
+    if connection is not None:
+        with contextlib.suppress(Exception):  # already broken: closing is all that is left to do
+            connection.close()
 
 
 def _checkpoint(connection: Any) -> None:
