@@ -43,6 +43,21 @@ def database_bytes(engine: Engine) -> int:
     return Path(engine.url.database).stat().st_size
 
 
+def checkpointed_while_running(engine: Engine) -> bool:
+    """Whether a running Checkpointer copies a writer's WAL into the database file within 10 s."""
+    writer = write_without_checkpoints(engine, ROWS)
+    checkpointer = Checkpointer(engine, interval=0.01)
+    checkpointer.start()
+    try:
+        deadline = time.monotonic() + 10
+        while database_bytes(engine) < ROWS * 1000 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return database_bytes(engine) >= ROWS * 1000
+    finally:
+        checkpointer.stop()
+        writer.close()
+
+
 def test_a_writer_without_automatic_checkpoints_leaves_its_pages_in_the_wal(engine: Engine) -> None:
     writer = write_without_checkpoints(engine, ROWS)
     try:
@@ -53,17 +68,7 @@ def test_a_writer_without_automatic_checkpoints_leaves_its_pages_in_the_wal(engi
 
 
 def test_the_checkpointer_copies_the_wal_into_the_database_while_it_runs(engine: Engine) -> None:
-    writer = write_without_checkpoints(engine, ROWS)
-    checkpointer = Checkpointer(engine, interval=0.01)
-    checkpointer.start()
-    try:
-        deadline = time.monotonic() + 10
-        while database_bytes(engine) < ROWS * 1000 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert database_bytes(engine) >= ROWS * 1000
-    finally:
-        checkpointer.stop()
-        writer.close()
+    assert checkpointed_while_running(engine)
 
 
 def test_stopping_the_checkpointer_makes_a_last_checkpoint(engine: Engine) -> None:
@@ -89,16 +94,6 @@ def test_a_failed_checkpoint_is_logged_once_and_retried(engine: Engine, monkeypa
         real(connection)
 
     monkeypatch.setattr(checkpoint, "_checkpoint", flaky)
-    writer = write_without_checkpoints(engine, ROWS)
-    checkpointer = Checkpointer(engine, interval=0.01)
-    checkpointer.start()
-    try:
-        deadline = time.monotonic() + 10
-        while database_bytes(engine) < ROWS * 1000 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert database_bytes(engine) >= ROWS * 1000
-    finally:
-        checkpointer.stop()
-        writer.close()
+    assert checkpointed_while_running(engine)
     warnings = [r for r in caplog.records if "checkpoint failed" in r.getMessage()]
     assert len(warnings) == 1

@@ -117,18 +117,24 @@ def test_a_failing_write_rolls_back_alone(on_file: Services) -> None:
     assert stored_tags(on_file) == ["de-DE", "fr-FR"]
 
 
-def test_a_failed_commit_fails_every_write_of_the_batch_and_stores_none(on_file: Services) -> None:
-    assert on_file.group_commit is not None
-
-    def orphan_checked_at_commit() -> None:
-        with on_file.store.writing() as conn:
+def fails_at_commit(services: Services) -> Callable[[], None]:
+    """A write that succeeds alone and fails its whole transaction at COMMIT: a language of a user
+    who does not exist, with the foreign key checked only then."""
+    def write() -> None:
+        with services.store.writing() as conn:
             conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
             conn.execute(insert(languages).values(
                 id="00000000-0000-4000-8000-000000000002", user_id="00000000-0000-4000-8000-00000000dead",
                 created_ticks=1, modified_ticks=1, version=1))
 
+    return write
+
+
+def test_a_failed_commit_fails_every_write_of_the_batch_and_stores_none(on_file: Services) -> None:
+    assert on_file.group_commit is not None
+
     futures = in_one_batch(on_file.group_commit,
-                           [create(on_file, "de-DE"), orphan_checked_at_commit, create(on_file, "fr-FR")])
+                           [create(on_file, "de-DE"), fails_at_commit(on_file), create(on_file, "fr-FR")])
     for future in futures:
         with pytest.raises(Exception, match="FOREIGN KEY"):
             future.result(10)
@@ -244,14 +250,7 @@ def test_after_a_failed_commit_the_next_batch_commits(on_file: Services) -> None
     committer = on_file.group_commit
     assert committer is not None
 
-    def fails_at_commit() -> None:
-        with on_file.store.writing() as conn:
-            conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
-            conn.execute(insert(languages).values(
-                id="00000000-0000-4000-8000-000000000003", user_id="00000000-0000-4000-8000-00000000dead",
-                created_ticks=1, modified_ticks=1, version=1))
-
     with pytest.raises(Exception, match="FOREIGN KEY"):
-        committer.submit(fails_at_commit).result(10)
+        committer.submit(fails_at_commit(on_file)).result(10)
     assert asyncio.run(committer.run(create(on_file, "fr-FR")))["tag"] == "fr-FR"
     assert stored_tags(on_file) == ["fr-FR"]

@@ -17,20 +17,21 @@ from graphlang.model.timestamps import inner_error_date
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 DIAGNOSTIC = '{"ServerInfo":{"DataCenter":"graphlang","Slice":"E","Ring":"0","ScaleUnit":"000","RoleInstance":"local"}}'
 
-_date_cache: tuple[int, str, bytes] = (0, "", b"")
+_date_cache: tuple[int, bytes] = (0, b"")
 _JSON_HEADERS = [(b"content-type", JSON_TYPE.encode()), (b"odata-version", b"4.0")]
 _DIAGNOSTIC_HEADER = (b"x-ms-ags-diagnostic", DIAGNOSTIC.encode())
 _NO_CACHE = (b"cache-control", b"no-cache")
+# What ``finish`` sets on every response, replacing a handler's; Cache-Control only when missing.
+_FINISHED_NAMES = frozenset({b"request-id", b"client-request-id", b"date", b"x-ms-ags-diagnostic"})
 
 
-def _dated() -> tuple[int, str, bytes]:
+def _date() -> bytes:
     """The Date header, formatted once per second rather than once per response."""
     global _date_cache
     now = int(time.time())
     if _date_cache[0] != now:
-        text = formatdate(now, usegmt=True)
-        _date_cache = (now, text, text.encode())
-    return _date_cache
+        _date_cache = (now, formatdate(now, usegmt=True).encode())
+    return _date_cache[1]
 
 
 def json_response(ctx: RequestContext, body: Mapping[str, Any] | list[Any], status: int = 200,
@@ -82,12 +83,11 @@ def finish(ctx: RequestContext, response: Response) -> Response:
     raw = response.raw_headers
     finished = [(b"request-id", ctx.request_id.encode()),
                 (b"client-request-id", ctx.client_request_id.encode("latin-1")),
-                (b"date", _dated()[2]), _DIAGNOSTIC_HEADER]
+                (b"date", _date()), _DIAGNOSTIC_HEADER]
     present = {name for name, _value in raw}
     if b"cache-control" not in present:
         finished.append(_NO_CACHE)
-    names = {name for name, _value in finished}
-    if not names.isdisjoint(present):
-        raw[:] = [(name, value) for name, value in raw if name not in names]
+    if not _FINISHED_NAMES.isdisjoint(present):
+        raw[:] = [(name, value) for name, value in raw if name not in _FINISHED_NAMES]
     raw += finished
     return response

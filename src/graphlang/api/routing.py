@@ -28,9 +28,11 @@ class Route:
     pattern: tuple[str, ...]
     methods: Mapping[str, Handler]
     template: str = field(init=False)  # "/users/{user}/profile", which metrics and logs name
+    parameters: tuple[str, ...] = field(init=False)  # ("user",): the names of its {} segments, in order
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "template", "/" + "/".join(self.pattern))
+        object.__setattr__(self, "parameters", tuple(part[1:-1] for part in self.pattern if part.startswith("{")))
 
 
 def split_path(raw_path: bytes) -> list[str]:
@@ -60,14 +62,14 @@ def _key_as_segment(segment: str) -> tuple[str, ...]:
 
 class _Node:
     """One step of the route tree: literal children by lower-cased name, one parameter child, and
-    the first-given route that ends here (with its parameters' names in order)."""
+    the first-given route that ends here, with its place in the order given."""
 
     __slots__ = ("end", "literals", "parameter")
 
     def __init__(self) -> None:
         self.literals: dict[str, _Node] = {}
         self.parameter: _Node | None = None
-        self.end: tuple[int, tuple[Route, tuple[str, ...]]] | None = None
+        self.end: tuple[int, Route] | None = None
 
 
 class Router:
@@ -86,18 +88,17 @@ class Router:
                 else:
                     node = node.literals.setdefault(part.lower(), _Node())
             if node.end is None:
-                names = tuple(part[1:-1] for part in route.pattern if part.startswith("{"))
-                node.end = (index, (route, names))
+                node.end = (index, route)
 
     def match(self, segments: Sequence[str]) -> tuple[Route, dict[str, str]] | None:
         found = _walk(self._root, segments, 0, [])
         if found is None:
             return None
-        _index, (route, names), values = found
-        return route, dict(zip(names, values, strict=True))
+        _index, route, values = found
+        return route, dict(zip(route.parameters, values, strict=True))
 
 
-_Found = tuple[int, tuple[Route, tuple[str, ...]], tuple[str, ...]]  # order given, (route, names), values
+_Found = tuple[int, Route, tuple[str, ...]]  # its place in the order given, the route, parameter values
 
 
 def _walk(node: _Node, segments: Sequence[str], depth: int, values: list[str]) -> _Found | None:

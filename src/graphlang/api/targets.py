@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from graphlang.api.context import RequestContext
 from graphlang.auth.permissions import Access, Check, Target, denial_message, require_delegated_for_me
 from graphlang.auth.principal import Principal
-from graphlang.auth.visibility import addressable_tenants, admitted_by, readable_audiences
+from graphlang.auth.visibility import addressable_tenants, admitted_by, others_audiences, readable_audiences
 from graphlang.errors import Forbidden, Unauthenticated, UserNotFound
 from graphlang.storage.store import Row, Store
 
@@ -120,8 +120,9 @@ async def resolve_target(ctx: RequestContext, params: Mapping[str, str], access:
     settings = ctx.services.settings
     tenants = addressable_tenants(settings, principal.tenant_id)
     if language_id is not None and access is Access.READ:
-        # In the caller's own tenant the audiences that admit the caller are known before the user is.
-        own = readable_audiences(settings, principal, "", principal.tenant_id)
+        # In the caller's own tenant the audiences that admit the caller are known before the user is
+        # (unless the user turns out to be the caller, who sees everything: then it is read again).
+        own = others_audiences(settings, principal, principal.tenant_id)
         found = await ctx.services.read(ctx.services.store.find_user_with_language, tenants[0], ref, language_id,
                                         own)
         if found is not None and found[0]["id"] != principal.user_id:

@@ -51,6 +51,11 @@ def readable_audiences(settings: Settings, principal: Principal, owner_id: str, 
     """The audience bits, any of which lets this caller read an item of the owner; None: every item."""
     if principal.user_id == owner_id:
         return None
+    return others_audiences(settings, principal, owner_tenant)
+
+
+def others_audiences(settings: Settings, principal: Principal, owner_tenant: str) -> int | None:
+    """``readable_audiences`` for an owner who is not the caller: known from the owner's tenant alone."""
     if principal.is_app_only and principal.tenant_id == owner_tenant:
         return None  # an application granted read access in the owner's tenant sees every item
     return admitting_audiences(settings, principal.tenant_id, owner_tenant)

@@ -85,10 +85,10 @@ class Metrics:
                                registry=registry, multiprocess_mode="livesum")
         self.pool_open = Gauge("graphlang_db_pool_connections", "Database connections open now (beyond the "
                                "pool size when it overflows).", registry=registry, multiprocess_mode="livesum")
-        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
-        self._pool_sampled = -POOL_SAMPLE_SECONDS
         self.pool_checked_out = Gauge("graphlang_db_pool_checked_out", "Database connections in use now.",
                                       registry=registry, multiprocess_mode="livesum")
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        self._pool_sampled = -POOL_SAMPLE_SECONDS
 
     def observe(self, ctx: RequestContext, response: Response, seconds: float) -> None:
         method = ctx.method if ctx.method in KNOWN_METHODS else "other"

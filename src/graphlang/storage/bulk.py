@@ -73,11 +73,7 @@ class BulkLoad:
         self._failed = False
 
     def add(self, kind: str, columns: Columns, values: tuple[Any, ...], line: int) -> None:
-        rows, lines = self._pending(kind, columns)
-        rows.append(values)
-        lines.append(line)
-        if len(rows) >= BATCH_ROWS:
-            self._hand_over_full(kind, columns)
+        self.add_all(kind, columns, [values], [line])
 
     def add_all(self, kind: str, columns: Columns, values: list[tuple[Any, ...]], lines: list[int]) -> None:
         """``add`` for many rows with the same columns at once."""

@@ -18,6 +18,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from graphlang.storage.engine import private_pool
+
 log = logging.getLogger("graphlang.storage")
 INTERVAL_SECONDS = 0.1
 
@@ -43,9 +45,7 @@ class Checkpointer:
             self._thread = None
 
     def _run(self) -> None:
-        # A connection of its own, from a pool with the engine's connect-time settings, so that the
-        # engine's pool (and what metrics report of it) counts only connections in use.
-        pool = self.engine.pool.recreate()
+        pool = private_pool(self.engine)
         connection: Any = None
         failing = False
         try:

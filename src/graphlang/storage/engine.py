@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import Pool, StaticPool
 
 WRITE_OPTION = "graphlang_write"
 SQLITE_SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -87,3 +87,10 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
             connection.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def private_pool(engine: Engine) -> Pool:
+    """A pool of its own for a connection a component keeps (reads on the event loop, the group-commit
+    writer, the checkpointer), with the engine's connect-time settings: the engine's pool, and what
+    metrics report of it, then counts only the connections requests are using."""
+    return engine.pool.recreate()

@@ -41,7 +41,7 @@ from sqlalchemy import Connection
 from sqlalchemy.pool import Pool
 
 from graphlang.storage.checkpoint import Checkpointer, without_automatic_checkpoints
-from graphlang.storage.engine import WRITE_OPTION
+from graphlang.storage.engine import WRITE_OPTION, private_pool
 from graphlang.storage.store import Store
 
 T = TypeVar("T")
@@ -263,9 +263,7 @@ def _fail_waiting(pending: _Pending, exc: Exception) -> None:
 
 class _WriterConnection:
     """The writer's one connection, kept from batch to batch: a checkout from the pool, a new
-    Connection and its reset on return cost more than a small batch's writes. It comes from a pool of
-    its own (with the engine's connect-time settings), so that the engine's pool, and what metrics
-    report of it, only counts connections in use."""
+    Connection and its reset on return cost more than a small batch's writes."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -274,7 +272,7 @@ class _WriterConnection:
 
     def connection(self) -> Connection:
         if self._conn is None:
-            self._pool = self._pool or self.store.engine.pool.recreate()
+            self._pool = self._pool or private_pool(self.store.engine)
             pooled = self._pool.connect()
             without_automatic_checkpoints(pooled)  # the writer's Checkpointer makes them
             self._conn = Connection(self.store.engine, pooled).execution_options(**{WRITE_OPTION: True})

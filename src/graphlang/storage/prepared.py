@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import Pool
 from sqlalchemy.sql import ColumnElement, Delete, Insert, Select, Update
 
-from graphlang.storage.engine import is_memory_sqlite
+from graphlang.storage.engine import is_memory_sqlite, private_pool
 
 
 @dataclass(slots=True)
@@ -43,8 +43,11 @@ class Compiled:
             return merged
         return tuple(merged[name] for name in self.order)
 
-    def converter(self, description: Sequence[Sequence[Any]]) -> Callable[[Sequence[Any]], dict[str, Any]]:
+    def converter(self, cursor: Any) -> Callable[[Sequence[Any]], dict[str, Any]]:
+        """Rows as dicts; built on the first execution, from what the driver reports of each column
+        (asked only then: ``cursor.description`` builds a tuple a column on every call)."""
         if self.convert is None:
+            description = cursor.description
             keys = tuple(str(column.key) for column in self.columns)
             processors = tuple(
                 (index, key, process)
@@ -114,9 +117,7 @@ class DirectConnections:
         if self._holder is None:
             with self._lock:
                 if self._holder is None:
-                    # From a pool of its own (with the engine's connect-time settings), so that the
-                    # engine's pool, and what metrics report of it, only counts connections in use.
-                    self._own_pool = self._own_pool or self.engine.pool.recreate()
+                    self._own_pool = self._own_pool or private_pool(self.engine)
                     self._held = self._checkout(self._own_pool)
                     self._holder = threading.get_ident()
         return True
@@ -146,7 +147,7 @@ class DirectConnections:
         try:
             cursor.execute(compiled.sql, parameters)
             rows = cursor.fetchall()
-            convert = compiled.convert or compiled.converter(cursor.description)  # description costs a tuple a column
+            convert = compiled.converter(cursor)
         except self.dialect.loaded_dbapi.Error as exc:
             raise self._wrapped(exc, connection, cursor, compiled.sql, parameters) from exc
         finally:

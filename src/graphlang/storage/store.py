@@ -79,18 +79,18 @@ DeltaEntry = DeltaUpsert | DeltaRemoval
 _AUDIENCES = bindparam("audiences", type_=Integer)
 _READABLE = or_(_AUDIENCES.is_(None), languages.c.allowed_audiences.op("&")(_AUDIENCES) != 0)
 _KEY: BindParameter[str] = bindparam("key")
-FIND_USER = Prepared(select(users).where(
-    users.c.tenant_id == bindparam("tenant_id"), or_(users.c.id == _KEY, users.c.upn_key == _KEY)).limit(1))
+# A user of one tenant, named by object id or (lower-cased) user principal name.
+_THIS_USER = (users.c.tenant_id == bindparam("tenant_id"), or_(users.c.id == _KEY, users.c.upn_key == _KEY))
+FIND_USER = Prepared(select(users).where(*_THIS_USER).limit(1))
 # The owner, found as FIND_USER finds it, and one item of theirs the reader sees (NULLs when there
 # is none): a GET of another user's item in one statement instead of two.
-OWNER_COLUMNS = {"owner_id": users.c.id, "owner_tenant_id": users.c.tenant_id,
-                 "owner_user_principal_name": users.c.user_principal_name,
-                 "owner_display_name": users.c.display_name}
+_OWNER = tuple((f"owner_{column.name}", column)  # labelled apart from the languages columns
+               for column in (users.c.id, users.c.tenant_id, users.c.user_principal_name, users.c.display_name))
 FIND_USER_WITH_LANGUAGE = Prepared(
-    select(*(column.label(name) for name, column in OWNER_COLUMNS.items()), *languages.c)
+    select(*(column.label(label) for label, column in _OWNER), *languages.c)
     .select_from(users.outerjoin(languages, and_(languages.c.user_id == users.c.id,
                                                  languages.c.id == bindparam("language_id"), _READABLE)))
-    .where(users.c.tenant_id == bindparam("tenant_id"), or_(users.c.id == _KEY, users.c.upn_key == _KEY))
+    .where(*_THIS_USER)
     .limit(1))
 READ_LANGUAGE = Prepared(select(languages).where(
     languages.c.user_id == bindparam("user_id"), languages.c.id == bindparam("language_id"), _READABLE))
@@ -109,11 +109,13 @@ def runs_long(write: F) -> F:
     return write
 
 
-def _versions(precondition: Precondition | None, language_id: str) -> tuple[int, ...] | None:
-    """The versions an If-Match condition accepts for this item; None when any version will do."""
+def _version_binds(precondition: Precondition | None, language_id: str) -> tuple[int | None, dict[str, int]]:
+    """How many versions an If-Match condition accepts for this item (None: any version will do),
+    and their values as the bind parameters of ``_this_item``."""
     if precondition is None or precondition.tags is None:
-        return None
-    return tuple(version for tag_id, version in precondition.tags if tag_id == language_id)
+        return None, {}
+    versions = [version for tag_id, version in precondition.tags if tag_id == language_id]
+    return len(versions), {f"w_version_{index}": version for index, version in enumerate(versions)}
 
 
 # Writes of one item, prepared once per shape: the columns a PATCH sets, and how many versions an
@@ -251,7 +253,7 @@ class Store:
                                                           "language_id": language_id.lower(), "audiences": audiences})
         if found is None:
             return None
-        user = {name.removeprefix("owner_"): found.pop(name) for name in OWNER_COLUMNS}
+        user = {column.name: found.pop(label) for label, column in _OWNER}
         return user, (found if found["id"] is not None else None)
 
     def get_user(self, user_id: str) -> Row | None:
@@ -360,10 +362,9 @@ class Store:
 
     def _delete(self, conn: Connection, user_id: str, language_id: str, precondition: Precondition | None
                 ) -> None:
-        versions = _versions(precondition, language_id)
-        values = {"w_user_id": user_id, "w_id": language_id,
-                  **{f"w_version_{index}": version for index, version in enumerate(versions or ())}}
-        if not self.direct.within(conn, _delete_statement(None if versions is None else len(versions)), values):
+        versions, version_values = _version_binds(precondition, language_id)
+        values = {"w_user_id": user_id, "w_id": language_id, **version_values}
+        if not self.direct.within(conn, _delete_statement(versions), values):
             self._explain_miss(conn, user_id, language_id)
 
     def upsert_language(self, user_id: str, language_id: str | None, changes: Mapping[str, Any],
@@ -429,12 +430,10 @@ class Store:
 
     def _update(self, conn: Connection, user_id: str, language_id: str, changes: Mapping[str, Any],
                 actor: bytes, precondition: Precondition | None) -> Row:
-        versions = _versions(precondition, language_id)
+        versions, version_values = _version_binds(precondition, language_id)
         values = {"w_user_id": user_id, "w_id": language_id, "w_actor": actor, "w_ticks": now_ticks(),
-                  **{f"w_version_{index}": version for index, version in enumerate(versions or ())},
-                  **{f"v_{name}": value for name, value in changes.items()}}
-        rows = self.direct.within(conn, _update_statement(tuple(changes), None if versions is None else len(versions)),
-                                  values)
+                  **version_values, **{f"v_{name}": value for name, value in changes.items()}}
+        rows = self.direct.within(conn, _update_statement(tuple(changes), versions), values)
         if not rows:
             self._explain_miss(conn, user_id, language_id)
         return rows[0]
