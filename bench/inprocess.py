@@ -1,6 +1,6 @@
 """CPU per request of the ASGI application alone: no server, no sockets, no load generator.
 
-    .venv/bin/python bench/inprocess.py [--requests 5000] [--only get_item ...] [--profile get_item]
+    .venv/bin/python bench/inprocess.py [--requests 5000] [--repeat 1] [--only get_item ...] [--profile get_item]
 
 Each workload calls the application directly with the scope uvicorn would give it, in one process on
 one event loop, and reports the microseconds of CPU each request took. It is the steadiest figure on
@@ -66,6 +66,9 @@ def caller(app: Any, method: str, path: str, token: str, body: bytes = b"",
 
 async def run_calls(calls: list[Call], expect: set[int]) -> None:
     for call in calls:
+        # A turn of the event loop between requests, as a server has: work an application defers to
+        # the end of the turn (metrics) is then counted with the request that caused it.
+        await asyncio.sleep(0)
         status = await call()
         if status not in expect:
             raise SystemExit(f"unexpected status {status}")
@@ -76,6 +79,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--only", nargs="*", default=["get_item", "get_list", "patch", "create_delete"])
     parser.add_argument("--profile", help="print a cProfile of this workload")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="measure each workload this many times and report the least: the figure "
+                             "least disturbed by whatever else the machine is doing")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="graphlang-inprocess-") as tmp:
         env, data, _seconds, token = prepare(1000, Path(tmp))
@@ -98,15 +104,18 @@ def main() -> None:
             calls = build_calls(app, name, config, args.requests)
             expect = {204} if name == "create_delete" else {200}
             loop.run_until_complete(run_calls(calls[:200], expect))  # warm-up
-            calls = build_calls(app, name, config, args.requests)
             profiler = cProfile.Profile() if args.profile == name else None
-            started = time.process_time()
-            if profiler:
-                profiler.enable()
-            loop.run_until_complete(run_calls(calls, expect))
-            if profiler:
-                profiler.disable()
-            results[name] = (time.process_time() - started) / len(calls) * 1e6
+            timings = []
+            for _ in range(max(1, args.repeat)):
+                calls = build_calls(app, name, config, args.requests)
+                started = time.process_time()
+                if profiler:
+                    profiler.enable()
+                loop.run_until_complete(run_calls(calls, expect))
+                if profiler:
+                    profiler.disable()
+                timings.append((time.process_time() - started) / len(calls) * 1e6)
+            results[name] = min(timings)
             print(f"{name}: {results[name]:.0f} µs CPU per request", file=sys.__stdout__, flush=True)
             if profiler:
                 stats = pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "tottime"))

@@ -101,6 +101,9 @@ def quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+A_DAY = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp()) * 10**7  # in ticks
+
+
 def format_ticks(value: int) -> str:
     seconds, fraction = divmod(value, 10_000_000)
     return f"{EPOCH + timedelta(seconds=seconds):%Y-%m-%dT%H:%M:%S}.{fraction:07d}Z"
@@ -128,7 +131,9 @@ def literal(draw: st.DrawFn, prop: Prop, items: list[Item]) -> tuple[str, Any]:
         number = draw(st.sampled_from(seen) | scores.filter(lambda s: s is not None) if seen
                       else scores.filter(lambda s: s is not None))
         return repr(number), number
-    moment = draw(st.sampled_from(seen)) + draw(st.sampled_from([-1, 0, 1]))
+    # With no item (an empty collection), any moment of a day.
+    moments = st.sampled_from(seen) if seen else st.integers(min_value=A_DAY, max_value=A_DAY + 864 * 10**9)
+    moment = draw(moments) + draw(st.sampled_from([-1, 0, 1]))
     return format_ticks(moment), moment
 
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import logging
+import sys
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from graphlang.ops.logs import ACCESS_LOGGER
+from graphlang.config import Settings
+from graphlang.ops.logs import ACCESS_LOGGER, configure_logging, log_request
 from tests.e2e.process import running_graphlang
 from tests.factories import Tokens
 from tests.ops.support import LANGUAGES, call, mint_token
@@ -66,3 +71,39 @@ def test_plain_text_access_line_names_method_route_status_and_request_id(
     assert line.startswith(f"GET {LANGUAGES} 200 ")
     assert response.headers["request-id"] in line
     assert token not in line
+
+
+class CountingStream(io.StringIO):
+    """stderr that counts the writes that reach it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def test_access_lines_of_one_event_loop_turn_reach_stderr_in_one_write_at_its_end(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = CountingStream()
+    monkeypatch.setattr(sys, "stderr", stream)
+    configure_logging(settings)
+    answered = [SimpleNamespace(method="GET", route=LANGUAGES, request_id=f"request-{n}",
+                                client_request_id=f"client-{n}", principal=None) for n in range(3)]
+
+    async def one_turn() -> None:
+        for ctx in answered:
+            log_request(ctx, SimpleNamespace(status_code=200), 0.001)  # type: ignore[arg-type]
+        assert stream.writes == 0
+        await asyncio.sleep(0)
+        assert stream.writes == 1
+
+    try:
+        asyncio.run(one_turn())
+    finally:
+        logging.getLogger().handlers.clear()
+    lines = json_lines(stream.getvalue())
+    assert [(line["request_id"], line["client_request_id"]) for line in lines] == [
+        (ctx.request_id, ctx.client_request_id) for ctx in answered]

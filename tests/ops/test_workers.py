@@ -54,8 +54,9 @@ def test_workers_share_the_port_the_admin_token_and_the_metrics(tmp_path: Path) 
             assert call(server, "GET", "/_graphlang/requests", token=admin).status_code == 200
 
         workers = worker_pids(server)
-        assert serving_pids(server) == workers  # so the sum below is over both workers
-        assert answered_ok(server) == REQUESTS
+        # Access lines and metrics are written at the end of the event-loop turn that answered.
+        wait_for(lambda: serving_pids(server) == workers, "both workers' access lines")  # a sum over both
+        wait_for(lambda: answered_ok(server) == REQUESTS, "every request counted")
 
         server.process.send_signal(signal.SIGTERM)
         assert server.process.wait(timeout=60) == -signal.SIGTERM

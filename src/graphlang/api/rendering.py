@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from graphlang.api.context import RequestContext
 from graphlang.errors import GraphError
@@ -34,15 +35,34 @@ def _date() -> bytes:
     return _date_cache[1]
 
 
+class RenderedResponse(Response):
+    """A Starlette ``Response`` whose headers rendering has already written out in full.
+
+    Starlette's constructor works out Content-Length and Content-Type from arguments, and its
+    ``__call__`` checks for a WebSocket scope and a background task; a rendered Graph response needs
+    none of that, and it is made and sent for every request. Everything that reads or changes a
+    response (``headers``, ``raw_headers``, ``status_code``, ``body``) works on it as on any other.
+    """
+
+    def __init__(self, body: bytes, status_code: int, raw_headers: list[tuple[bytes, bytes]]) -> None:
+        self.body = body
+        self.status_code = status_code
+        self.raw_headers = raw_headers
+        self.background = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+
 def json_response(ctx: RequestContext, body: Mapping[str, Any] | list[Any], status: int = 200,
                   headers: Mapping[str, str] | None = None) -> Response:
     """A Graph JSON body; ``headers`` are names the response does not have yet (ETag, Location)."""
-    response = Response(orjson.dumps(body), status_code=status, media_type=None)
-    raw = response.raw_headers
-    raw += _JSON_HEADERS
+    content = orjson.dumps(body)
+    raw = [(b"content-length", str(len(content)).encode()), *_JSON_HEADERS]
     if headers:
         raw += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
-    return response
+    return RenderedResponse(content, status, raw)
 
 
 def text_response(text: str, status: int = 200) -> Response:

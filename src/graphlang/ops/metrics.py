@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 import time
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ from starlette.responses import Response
 
 from graphlang.api.context import RequestContext
 from graphlang.controls.notes import applied
+from graphlang.ops.turns import EndOfTurn
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8"  # what generate_latest writes; every scraper reads it
@@ -31,6 +33,18 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 POOL_SAMPLE_SECONDS = 0.25  # how stale another worker's pool gauges may be in a scrape
 KNOWN_METHODS = frozenset({"GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS"})
 SAMPLE_FILE_KINDS = ("counter", "gauge", "histogram", "summary")  # prometheus-client's file name prefixes
+
+
+class Tally:
+    """Requests of one label set not yet added to the metrics: how many, their summed latency, and
+    how many fell in each latency bucket (the last one is +Inf)."""
+
+    __slots__ = ("buckets", "count", "total")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = 0.0
+        self.buckets = [0] * (len(LATENCY_BUCKETS) + 1)
 
 
 def multiprocess_dir() -> str | None:
@@ -89,16 +103,22 @@ class Metrics:
                                       registry=registry, multiprocess_mode="livesum")
         self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self._pool_sampled = -POOL_SAMPLE_SECONDS
+        self._pending: dict[tuple[str, str, int], Tally] = {}
+        self._end_of_turn = EndOfTurn(self._add_tallies)
 
     def observe(self, ctx: RequestContext, response: Response, seconds: float) -> None:
         method = ctx.method if ctx.method in KNOWN_METHODS else "other"
         key = (ctx.route, method, response.status_code)
-        children = self._children.get(key)
-        if children is None:  # labels() takes a lock and builds its key on every call: keep the children
-            children = self._children[key] = (self.requests.labels(ctx.route, method, str(response.status_code)),
-                                              self.latency.labels(ctx.route, method))
-        children[0].inc()
-        children[1].observe(seconds)
+        # With several workers every increment of a metric is a write to a memory-mapped file under a
+        # lock, three per request. Tallied here and added once per event-loop turn, they cost one
+        # write per label set and latency bucket for all the requests the turn answered.
+        tally = self._pending.get(key)
+        if tally is None:
+            tally = self._pending[key] = Tally()
+        tally.count += 1
+        tally.total += seconds
+        tally.buckets[bisect_left(LATENCY_BUCKETS, seconds)] += 1  # as Histogram.observe: the first bound >= it
+        self._end_of_turn.schedule()
         notes = applied(ctx)
         if notes:
             controls = {entry.partition(":")[0] for entry in notes}  # "throttle:user", "fault:3"
@@ -112,6 +132,26 @@ class Metrics:
             self._pool_sampled = now
             self.sample_pool()
 
+    def flush(self) -> None:
+        """Add the tallied requests to the metrics (their files, with several workers) now."""
+        self._end_of_turn.flush()
+
+    def _add_tallies(self) -> None:
+        pending, self._pending = self._pending, {}
+        for (route, method, status), tally in pending.items():
+            children = self._children.get((route, method, status))
+            if children is None:  # labels() takes a lock and builds its key on every call: keep the children
+                children = self._children[(route, method, status)] = (
+                    self.requests.labels(route, method, str(status)), self.latency.labels(route, method))
+            requests, latency = children
+            requests.inc(tally.count)
+            # What Histogram.observe does for one observation, for all of them at once: prometheus-client
+            # has no public call for it. tests/ops/test_metrics pins the result to observe()'s.
+            latency._sum.inc(tally.total)
+            for index, observed in enumerate(tally.buckets):
+                if observed:
+                    latency._buckets[index].inc(observed)
+
     def sample_pool(self) -> None:
         pool = self.engine.pool
         if not isinstance(pool, QueuePool):
@@ -121,6 +161,7 @@ class Metrics:
         self.pool_checked_out.set(pool.checkedout())
 
     def exposition(self) -> bytes:
+        self.flush()
         self.sample_pool()
         if not self.across_processes:
             return bytes(generate_latest(self.registry))
