@@ -29,8 +29,10 @@ class Cors:
         return self.any_origin or origin.rstrip("/").lower() in self.origins
 
     def preflight(self, ctx: RequestContext) -> Response | None:
+        if ctx.method != "OPTIONS":  # before building the request's headers: this runs for every request
+            return None
         headers = ctx.request.headers
-        if ctx.method != "OPTIONS" or "origin" not in headers or "access-control-request-method" not in headers:
+        if "origin" not in headers or "access-control-request-method" not in headers:
             return None
         response = empty_response(204)
         if self.allows(headers["origin"]):
