@@ -90,8 +90,10 @@ def _write_access_lines() -> None:
     handler = _json_handler
     if not _access_lines or handler is None:
         return
-    text = "".join(_access_lines)
-    _access_lines.clear()
+    # Lines another thread's event loop appends meanwhile go after these and wait for the next write.
+    count = len(_access_lines)
+    text = "".join(_access_lines[:count])
+    del _access_lines[:count]
     with handler.lock:  # type: ignore[union-attr]  # created with the handler
         handler.stream.write(text)
         handler.stream.flush()

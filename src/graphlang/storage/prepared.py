@@ -13,6 +13,7 @@ Values must be plain ``str``, ``int``, ``bytes`` or ``None``: no bind processors
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,12 +37,26 @@ class Compiled:
     dialect: Dialect
     # Known after the first execution: some processors depend on the type the driver reports.
     convert: Callable[[Sequence[Any]], dict[str, Any]] | None = None
+    pick: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = None
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
         merged = {**self.defaults, **values} if self.defaults else values
         if self.order is None:
             return merged
-        return tuple(merged[name] for name in self.order)
+        return self._positional(merged)
+
+    def _positional(self, merged: Mapping[str, Any]) -> tuple[Any, ...]:
+        # Built on first use: an itemgetter picks every value in C (given one name it would return
+        # the value itself, hence the one-name case of its own).
+        if self.pick is None:
+            assert self.order  # None or empty only with named parameters
+            if len(self.order) == 1:
+                name = self.order[0]
+                self.pick = lambda values: (values[name],)
+            else:
+                self.pick = operator.itemgetter(*self.order)
+        picked: tuple[Any, ...] = self.pick(merged)
+        return picked
 
     def converter(self, cursor: Any) -> Callable[[Sequence[Any]], dict[str, Any]]:
         """Rows as dicts; built on the first execution, from what the driver reports of each column
@@ -105,6 +120,7 @@ class DirectConnections:
         self.dialect = engine.dialect
         self.can_hold = engine.dialect.name == "sqlite" and not is_memory_sqlite(str(engine.url))
         self._held: Any = None  # a pooled connection wrapper, kept checked out
+        self._held_cursor: Any = None  # its one DBAPI cursor, used for every read
         self._own_pool: Pool | None = None
         self._holder: int | None = None
         self._lock = threading.Lock()
@@ -119,14 +135,16 @@ class DirectConnections:
                 if self._holder is None:
                     self._own_pool = self._own_pool or private_pool(self.engine)
                     self._held = self._checkout(self._own_pool)
+                    self._held_cursor = self._held.dbapi_connection.cursor()
                     self._holder = threading.get_ident()
         return True
 
     def release(self) -> None:
         with self._lock:
             if self._held is not None:
+                self._held_cursor.close()
                 self._held.close()
-            self._held, self._holder = None, None
+            self._held, self._held_cursor, self._holder = None, None, None
             if self._own_pool is not None:
                 self._own_pool.dispose()
                 self._own_pool = None
@@ -135,15 +153,18 @@ class DirectConnections:
         compiled = prepared.for_dialect(self.dialect)
         parameters = compiled.parameters(values)
         if self._holder == threading.get_ident():
-            return self._execute(self._held, compiled, parameters)
+            return self._execute(self._held, compiled, parameters, self._held_cursor)
         pooled = self._checkout(self.engine.pool)
         try:
             return self._execute(pooled, compiled, parameters)
         finally:
             pooled.close()  # the pool rolls back whatever the connection still has open
 
-    def _execute(self, connection: Any, compiled: Compiled, parameters: Any) -> list[dict[str, Any]]:
-        cursor = connection.cursor()
+    def _execute(self, connection: Any, compiled: Compiled, parameters: Any, kept: Any = None
+                 ) -> list[dict[str, Any]]:
+        """Run on ``connection``, on its ``kept`` cursor when it has one (a new cursor for each read
+        costs more than a point read)."""
+        cursor = kept if kept is not None else connection.cursor()
         try:
             cursor.execute(compiled.sql, parameters)
             rows = cursor.fetchall()
@@ -151,7 +172,8 @@ class DirectConnections:
         except self.dialect.loaded_dbapi.Error as exc:
             raise self._wrapped(exc, connection, cursor, compiled.sql, parameters) from exc
         finally:
-            cursor.close()
+            if kept is None:
+                cursor.close()
         return [convert(row) for row in rows]
 
     def within(self, conn: Connection, prepared: Prepared, values: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -175,7 +197,7 @@ class DirectConnections:
         if lost:
             if connection is self._held:
                 with self._lock:
-                    self._held, self._holder = None, None
+                    self._held, self._held_cursor, self._holder = None, None, None
             connection.invalidate(exc)
         wrapped: DBAPIError = DBAPIError.instance(sql, parameters, exc, self.dialect.loaded_dbapi.Error,
                                                   connection_invalidated=lost, dialect=self.dialect)
