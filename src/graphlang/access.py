@@ -26,7 +26,7 @@ def install(app: GraphlangApp) -> None:
     app.add_graph_routes(*profile.ROUTES)
     report = PermissionReport()
 
-    def observe(ctx: RequestContext, response: Response, seconds: float) -> None:
+    def record_permission_use(ctx: RequestContext, response: Response, seconds: float) -> None:
         check = ctx.notes.get(PERMISSION_NOTE)
         if isinstance(check, Check) and ctx.principal is not None:
             report.record(ctx.principal, check)
@@ -35,5 +35,6 @@ def install(app: GraphlangApp) -> None:
         require_admin(ctx)
         return json_response(ctx, report.as_json())
 
-    app.observers.append(observe)
+    if app.services.settings.control_api_enabled:  # else nothing could ever read the report
+        app.observers.append(record_permission_use)
     app.add_public_routes(Route(("_graphlang", "permissions", "report"), {"GET": show}))

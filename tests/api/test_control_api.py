@@ -10,6 +10,8 @@ import orjson
 import pytest
 from starlette.testclient import TestClient
 
+from graphlang.app import GraphlangApp
+from graphlang.controls.journal import Journal
 from graphlang.services import Services
 from graphlang.storage.engine import make_engine
 from graphlang.storage.schema import metadata
@@ -123,6 +125,16 @@ def test_with_the_control_api_off_health_and_ready_still_answer(make_client: Mak
     client = make_client(control_api=False)
     assert client.get("/_graphlang/health").status_code == 200
     assert client.get("/_graphlang/ready").status_code == 200
+
+
+def test_with_the_control_api_off_requests_are_neither_journaled_nor_counted_in_the_permission_report(
+        make_client: MakeClient) -> None:
+    # Nothing could read them: recording them would only cost every request.
+    client = make_client(control_api=False)
+    app: GraphlangApp = client.app  # type: ignore[assignment]
+    assert not any(isinstance(getattr(observer, "__self__", None), Journal) for observer in app.observers)
+    assert "record_permission_use" not in {observer.__name__ for observer in app.observers}
+    assert client.get("/beta/me/profile/languages").status_code == 401
 
 
 # -- reset ----------------------------------------------------------------------------------------

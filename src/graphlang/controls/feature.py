@@ -20,5 +20,6 @@ def install(app: GraphlangApp) -> None:
         app.finishers.append(cors.add_headers)
     # Throttling first: a throttled request is refused before it could fire (and use up) a fault rule.
     app.guards.extend([controls.throttle.guard, controls.faults.guard])
-    app.observers.append(controls.journal.observe)
+    if app.services.settings.control_api_enabled:  # else nothing could ever read the journal
+        app.observers.append(controls.journal.observe)
     app.add_public_routes(*ControlApi(controls).routes())
