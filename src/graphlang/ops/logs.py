@@ -95,8 +95,11 @@ def _write_access_lines() -> None:
     text = "".join(_access_lines[:count])
     del _access_lines[:count]
     with handler.lock:  # type: ignore[union-attr]  # created with the handler
-        handler.stream.write(text)
-        handler.stream.flush()
+        try:
+            handler.stream.write(text)
+            handler.stream.flush()
+        except Exception:  # noqa: BLE001 - as StreamHandler.emit: a broken stream must not break the loop
+            handler.handleError(logging.makeLogRecord({"name": ACCESS_LOGGER, "msg": text}))
 
 
 # Access lines of the requests one event-loop turn answered, written together at its end: one
