@@ -20,7 +20,9 @@ def now_ticks() -> int:
 
 def format_ticks(ticks: int) -> str:
     seconds, fraction = divmod(ticks, TICKS_PER_SECOND)
-    return f"{_second(seconds)}.{fraction:07d}Z"
+    # The seven fraction digits, zero-padded: str() of fraction + 10**7 without its leading 1 costs
+    # half of a ":07d" format, and every item of every response has two timestamps.
+    return f"{_second(seconds)}.{str(fraction + TICKS_PER_SECOND)[1:]}Z"
 
 
 @lru_cache(maxsize=8192)

@@ -71,7 +71,9 @@ class Compiled:
             )
 
             def convert(row: Sequence[Any]) -> dict[str, Any]:
-                converted = dict(zip(keys, row, strict=True))
+                # Every row has the columns of the description zipped (strictly) above, and a strict
+                # zip builds the dict at half the speed.
+                converted = dict(zip(keys, row))  # noqa: B905
                 for index, key, process in processors:  # most columns need none
                     value = row[index]
                     if value is not None:
