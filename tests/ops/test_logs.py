@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import logging
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -107,3 +108,27 @@ def test_access_lines_of_one_event_loop_turn_reach_stderr_in_one_write_at_its_en
     lines = json_lines(stream.getvalue())
     assert [(line["request_id"], line["client_request_id"]) for line in lines] == [
         (ctx.request_id, ctx.client_request_id) for ctx in answered]
+
+
+def test_access_lines_waiting_for_their_turn_are_written_before_a_fork(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Else a forked worker would hold its parent's lines and write them a second time.
+    stream = CountingStream()
+    monkeypatch.setattr(sys, "stderr", stream)
+    configure_logging(settings)
+    ctx = SimpleNamespace(method="GET", route=LANGUAGES, request_id="before-fork", client_request_id="c",
+                          principal=None)
+
+    async def fork_within_the_turn() -> None:
+        log_request(ctx, SimpleNamespace(status_code=200), 0.001)  # type: ignore[arg-type]
+        child = os.fork()
+        if child == 0:  # pragma: no cover - runs in the child
+            os._exit(0)
+        os.waitpid(child, 0)
+        assert stream.writes == 1
+
+    try:
+        asyncio.run(fork_within_the_turn())
+    finally:
+        logging.getLogger().handlers.clear()
+    assert [line["request_id"] for line in json_lines(stream.getvalue())] == ["before-fork"]

@@ -109,6 +109,8 @@ _access_lines: list[str] = []
 _access_lines_turn = EndOfTurn(_write_access_lines)
 flush_access_lines = _access_lines_turn.flush
 atexit.register(flush_access_lines)
+# Written before a fork, so that a worker never writes its parent's lines a second time.
+os.register_at_fork(before=flush_access_lines)
 
 
 class JsonFormatter(logging.Formatter):

@@ -138,10 +138,11 @@ class Metrics:
 
     def _add_tallies(self) -> None:
         pending, self._pending = self._pending, {}
-        for (route, method, status), tally in pending.items():
-            children = self._children.get((route, method, status))
+        for key, tally in pending.items():
+            children = self._children.get(key)
             if children is None:  # labels() takes a lock and builds its key on every call: keep the children
-                children = self._children[(route, method, status)] = (
+                route, method, status = key
+                children = self._children[key] = (
                     self.requests.labels(route, method, str(status)), self.latency.labels(route, method))
             requests, latency = children
             requests.inc(tally.count)
