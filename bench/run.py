@@ -212,12 +212,14 @@ class Server:
         return self.sampler.peak_pss_kb / 1024
 
 
-def fetch(base: str, token: str, method: str, path: str, body: str | None = None) -> tuple[int, bytes]:
+def fetch(base: str, token: str, method: str, path: str, body: str | None = None
+          ) -> tuple[int, list[tuple[str, str]], bytes]:
+    """One request; returns the status, the response headers and the body."""
     request = urllib.request.Request(base + path, method=method, data=body.encode() if body else None,
                                      headers={"Authorization": f"Bearer {token}",
                                               "Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as response:  # loopback only
-        return response.status, response.read()
+        return response.status, response.getheaders(), response.read()
 
 
 # -- wrk ------------------------------------------------------------------------------------------
@@ -281,16 +283,23 @@ def workloads(data: Dataset, token: str) -> dict[str, dict[str, Any]]:
 
 
 def ceiling_bodies(base: str, token: str, plan: dict[str, dict[str, Any]], directory: Path) -> None:
-    """What graphlang answers each workload with, for the ceiling to answer with the same bytes."""
+    """What graphlang answers each workload with, headers and body, for the ceiling to answer with
+    the same bytes."""
     directory.mkdir(parents=True, exist_ok=True)
-    _, item = fetch(base, token, "GET", plan["get_item"]["paths"][0])
-    _, listing = fetch(base, token, "GET", plan["get_list"]["paths"][0])
-    _, patched = fetch(base, token, "PATCH", plan["patch"]["paths"][0], PATCH_BODY)
-    status, created = fetch(base, token, "POST", plan["create_delete"]["collection"], POST_BODY)
-    assert status == 201, status
-    created_id = json.loads(created)["id"]
-    fetch(base, token, "DELETE", f"{plan['create_delete']['collection']}/{created_id}")
-    for name, body in (("item", item), ("list", listing), ("patch", patched), ("post", created)):
+    collection = plan["create_delete"]["collection"]
+    answers = {
+        "item": fetch(base, token, "GET", plan["get_item"]["paths"][0]),
+        "list": fetch(base, token, "GET", plan["get_list"]["paths"][0]),
+        "patch": fetch(base, token, "PATCH", plan["patch"]["paths"][0], PATCH_BODY),
+        "post": fetch(base, token, "POST", collection, POST_BODY),
+    }
+    assert answers["post"][0] == 201, answers["post"][0]
+    answers["delete"] = fetch(base, token, "DELETE", f"{collection}/{json.loads(answers['post'][2])['id']}")
+    for name, (_status, headers, body) in answers.items():
+        # The server adds Connection itself, for this client's "Connection: close" and not for wrk's
+        # keep-alive requests; every other header is the application's own.
+        own = [[key.lower(), value] for key, value in headers if key.lower() != "connection"]
+        (directory / f"{name}.headers.json").write_text(json.dumps(own))
         (directory / f"{name}.json").write_bytes(body)
 
 
