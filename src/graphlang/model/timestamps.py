@@ -18,7 +18,11 @@ def now_ticks() -> int:
     return time.time_ns() // 100
 
 
+@lru_cache(maxsize=8192)
 def format_ticks(ticks: int) -> str:
+    # Cached whole: every item of every response has two timestamps, and the items read most are
+    # read again and again with the same ones (a hit costs a tenth of formatting; 8,192 entries
+    # take about 2 MB).
     seconds, fraction = divmod(ticks, TICKS_PER_SECOND)
     # The seven fraction digits, zero-padded: str() of fraction + 10**7 without its leading 1 costs
     # half of a ":07d" format, and every item of every response has two timestamps.
