@@ -7,7 +7,14 @@ from typing import Any
 import orjson
 import pytest
 
-from graphlang.model.serialize import ALL_PROPERTIES, RENDERERS, to_json_object
+from graphlang.model.serialize import (
+    ALL_PROPERTIES,
+    RENDERED_COLUMNS,
+    RENDERERS,
+    rendered_entity,
+    rendered_item,
+    to_json_object,
+)
 
 EMPTY_ROW: dict[str, Any] = {
     "id": "0f8b1a5e-0000-4000-8000-000000000001", "version": 1, "allowed_audiences": None,
@@ -47,3 +54,31 @@ def test_select_renders_only_the_selected_properties_and_the_etag() -> None:
     assert to_json_object(FULL_ROW, ("tag", "spoken")) == {
         "@odata.etag": 'W/"0f8b1a5e-0000-4000-8000-000000000001-7"', "tag": "en-US",
         "spoken": RENDERERS["spoken"](FULL_ROW)}
+
+
+@pytest.mark.parametrize("row", [EMPTY_ROW, FULL_ROW])
+def test_rendered_item_is_the_whole_entity_serialized(row: dict[str, Any]) -> None:
+    assert orjson.dumps({"value": [rendered_item(row)]}) == orjson.dumps({"value": [to_json_object(row)]})
+
+
+@pytest.mark.parametrize("row", [EMPTY_ROW, FULL_ROW])
+def test_rendered_entity_is_the_context_and_the_whole_entity_serialized(row: dict[str, Any]) -> None:
+    context = "https://graph.microsoft.com/beta/$metadata#users('u')/profile/languages/$entity"
+    assert rendered_entity(context, row) == orjson.dumps({"@odata.context": context, **to_json_object(row)})
+
+
+def test_rendering_reads_no_column_outside_rendered_columns() -> None:
+    # The rendered cache is keyed by these columns' values: a column read but not keyed would let a
+    # changed item be answered with its old rendering.
+    only_keyed = {name: FULL_ROW[name] for name in RENDERED_COLUMNS}
+    assert orjson.dumps(to_json_object(only_keyed)) == orjson.dumps(to_json_object(FULL_ROW))
+    assert set(RENDERED_COLUMNS) == set(FULL_ROW)
+
+
+@pytest.mark.parametrize(("column", "changed"), [("tag", "en-GB"), ("spoken", 5), ("is_searchable", True),
+                                                 ("created_by", b'{"user":{"id":"v"}}'), ("version", 8)])
+def test_rendered_item_of_a_changed_row_is_rendered_afresh(column: str, changed: Any) -> None:
+    before = orjson.loads(orjson.dumps([rendered_item(FULL_ROW)]))[0]
+    after = orjson.loads(orjson.dumps([rendered_item({**FULL_ROW, column: changed})]))[0]
+    assert after == orjson.loads(orjson.dumps(to_json_object({**FULL_ROW, column: changed})))
+    assert after != before

@@ -14,12 +14,12 @@ from graphlang.api.context import RequestContext
 from graphlang.api.delta import delta_body, delta_entries, is_delta_payload
 from graphlang.api.listing import query_limits, read_page
 from graphlang.api.prefer import honour_return
-from graphlang.api.rendering import empty_response, json_response, text_response
+from graphlang.api.rendering import empty_response, json_response, serialized_json_response, text_response
 from graphlang.api.targets import TargetUser, resolve_target
 from graphlang.auth.permissions import Access
 from graphlang.auth.principal import Principal
 from graphlang.errors import LanguageNotFound
-from graphlang.model.serialize import etag_of, to_json_object
+from graphlang.model.serialize import etag_of, rendered_entity, rendered_item, to_json_object
 from graphlang.model.validation import body_id, parse_changes
 from graphlang.odata import Scope, parse_query
 
@@ -48,8 +48,11 @@ def _context_url(ctx: RequestContext, target: TargetUser, select: tuple[str, ...
 def entity_response(ctx: RequestContext, target: TargetUser, row: Mapping[str, Any], status: int = 200,
                     select: tuple[str, ...] | None = None,
                     headers: Mapping[str, str] | None = None) -> Response:
-    body = {"@odata.context": _context_url(ctx, target, select, entity=True), **to_json_object(row, select)}
-    return json_response(ctx, body, status, {"ETag": etag_of(row), **(headers or {})})
+    context = _context_url(ctx, target, select, entity=True)
+    headers = {"ETag": etag_of(row), **(headers or {})}
+    if select is None:
+        return serialized_json_response(rendered_entity(context, row), status, headers)
+    return json_response(ctx, {"@odata.context": context, **to_json_object(row, select)}, status, headers)
 
 
 async def list_languages(ctx: RequestContext, params: Mapping[str, str]) -> Response:
@@ -59,7 +62,8 @@ async def list_languages(ctx: RequestContext, params: Mapping[str, str]) -> Resp
     body = {
         "@odata.context": _context_url(ctx, target, options.select, entity=False),
         **page.annotations(),
-        "value": [to_json_object(row, options.select) for row in page.rows],
+        "value": [rendered_item(row) for row in page.rows] if options.select is None
+        else [to_json_object(row, options.select) for row in page.rows],
     }
     return json_response(ctx, body)
 

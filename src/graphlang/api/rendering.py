@@ -58,7 +58,12 @@ class RenderedResponse(Response):
 def json_response(ctx: RequestContext, body: Mapping[str, Any] | list[Any], status: int = 200,
                   headers: Mapping[str, str] | None = None) -> Response:
     """A Graph JSON body; ``headers`` are names the response does not have yet (ETag, Location)."""
-    content = orjson.dumps(body)
+    return serialized_json_response(orjson.dumps(body), status, headers)
+
+
+def serialized_json_response(content: bytes, status: int = 200, headers: Mapping[str, str] | None = None
+                             ) -> Response:
+    """``json_response`` of a body already serialized."""
     raw = [(b"content-length", str(len(content)).encode()), *_JSON_HEADERS]
     if headers:
         raw += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
