@@ -61,6 +61,12 @@ class GraphlangApp:
         self.responders: list[Responder] = []
         self.finishers: list[Finisher] = []
         self.on_shutdown: list[Callable[[], None]] = []
+        self.in_flight = 0  # requests being handled (those of a $batch each count)
+        if services.group_commit is not None:
+            services.group_commit.alone = self._alone
+
+    def _alone(self) -> bool:
+        return self.in_flight == 1
 
     def add_graph_routes(self, *routes: Route) -> None:
         """Routes under the version segment; they require a bearer token."""
@@ -93,6 +99,7 @@ class GraphlangApp:
         """Dispatch one request to a finished response, or answer ``refusal``; every failure is
         rendered here."""
         started = time.perf_counter()
+        self.in_flight += 1
         try:
             if refusal is not None:
                 raise refusal
@@ -102,6 +109,8 @@ class GraphlangApp:
         except Exception:
             log.exception("unhandled error", extra={"request_id": ctx.request_id})
             response = error_response(ctx, GraphError("An internal server error occurred."))
+        finally:
+            self.in_flight -= 1
         finish(ctx, response)
         for finisher in self.finishers:
             finisher(ctx, response)

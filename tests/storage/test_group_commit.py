@@ -25,6 +25,7 @@ from graphlang.config import Settings
 from graphlang.errors import LanguageNotFound
 from graphlang.services import Services, create_services
 from graphlang.storage import group_commit
+from graphlang.storage.engine import WRITE_OPTION
 from graphlang.storage.group_commit import GroupCommit
 from graphlang.storage.schema import languages
 from graphlang.storage.store import runs_long
@@ -254,3 +255,127 @@ def test_after_a_failed_commit_the_next_batch_commits(on_file: Services) -> None
         committer.submit(fails_at_commit(on_file)).result(10)
     assert asyncio.run(committer.run(create(on_file, "fr-FR")))["tag"] == "fr-FR"
     assert stored_tags(on_file) == ["fr-FR"]
+
+
+@pytest.fixture
+def begins(on_file: Services) -> list[str]:
+    """The thread that began each write transaction (``BEGIN IMMEDIATE``) of the database."""
+    seen: list[str] = []
+
+    def began(conn: Any) -> None:
+        if conn.get_execution_options().get(WRITE_OPTION):
+            seen.append(threading.current_thread().name)
+
+    event.listen(on_file.engine, "begin", began)
+    return seen
+
+
+def alone(committer: GroupCommit) -> GroupCommit:
+    committer.alone = lambda: True  # as the application says of a request with no other in flight
+    return committer
+
+
+def test_a_write_alone_commits_on_its_own_loop_before_it_returns(on_file: Services, begins: list[str],
+                                                                 commits: list[int]) -> None:
+    assert on_file.group_commit is not None
+    committer = alone(on_file.group_commit)
+
+    async def write() -> tuple[str, list[str]]:
+        row = await committer.run(create(on_file, "de-DE"))
+        return row["tag"], stored_tags(on_file)
+
+    assert asyncio.run(write()) == ("de-DE", ["de-DE"])  # durable, as another connection sees, on return
+    assert begins == [threading.current_thread().name]  # no hand-over to the writer thread
+    assert len(commits) == 1
+
+
+def test_a_write_that_is_not_alone_goes_to_the_writer_thread(on_file: Services, begins: list[str]) -> None:
+    assert on_file.group_commit is not None
+    assert asyncio.run(on_file.group_commit.run(create(on_file, "de-DE")))["tag"] == "de-DE"
+    assert begins == ["graphlang-group-commit"]
+
+
+def test_a_failing_write_alone_rolls_back_and_raises(on_file: Services) -> None:
+    assert on_file.group_commit is not None
+    committer = alone(on_file.group_commit)
+
+    def create_then_fail() -> None:
+        with on_file.store.writing() as conn:
+            conn.execute(insert(languages).values(id="00000000-0000-4000-8000-000000000003", user_id=OWNER,
+                                                  tag="de-DE", created_ticks=1, modified_ticks=1, version=1))
+            raise LanguageNotFound("00000000-0000-4000-8000-000000000003")
+
+    with pytest.raises(LanguageNotFound):
+        asyncio.run(committer.run(create_then_fail))
+    assert stored_tags(on_file) == []
+    assert asyncio.run(committer.run(create(on_file, "fr-FR")))["tag"] == "fr-FR"
+    assert stored_tags(on_file) == ["fr-FR"]
+
+
+def test_a_failed_commit_alone_stores_nothing_and_the_next_write_commits(on_file: Services) -> None:
+    assert on_file.group_commit is not None
+    committer = alone(on_file.group_commit)
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        asyncio.run(committer.run(fails_at_commit(on_file)))
+    assert asyncio.run(committer.run(create(on_file, "fr-FR")))["tag"] == "fr-FR"
+    assert stored_tags(on_file) == ["fr-FR"]
+
+
+def test_a_write_alone_waits_for_another_processs_writer_off_the_loop(on_file: Services,
+                                                                       begins: list[str]) -> None:
+    """Another process holds the writers' lock file: the write waits for it on the writer thread, and
+    the event loop goes on meanwhile (here: to let the other process go)."""
+    assert on_file.group_commit is not None
+    committer = alone(on_file.group_commit)
+
+    async def scenario(other: Any) -> str:
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.2, fcntl.flock, other, fcntl.LOCK_UN)
+        row = await asyncio.wait_for(committer.run(create(on_file, "de-DE")), 10)
+        return str(row["tag"])
+
+    with committer.lock_file.open("ab") as other:
+        fcntl.flock(other, fcntl.LOCK_EX)  # a separate open file: as another process's lock
+        assert asyncio.run(scenario(other)) == "de-DE"
+    assert begins == ["graphlang-group-commit"]
+    assert stored_tags(on_file) == ["de-DE"]
+
+
+def test_a_write_alone_never_waits_on_the_loop_for_a_writer_outside_group_commit(on_file: Services) -> None:
+    """A connection that took SQLite's write lock without the lock file (``graphlang import`` into a
+    served database, say): the write waits for it on the writer thread, not on the event loop."""
+    assert on_file.group_commit is not None
+    committer = alone(on_file.group_commit)
+    database = on_file.engine.url.database
+    assert database is not None
+    other = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+
+    async def scenario() -> str:
+        asyncio.get_running_loop().call_later(0.2, other.execute, "COMMIT")  # runs only if the loop is free
+        row = await asyncio.wait_for(committer.run(create(on_file, "de-DE")), 10)
+        return str(row["tag"])
+
+    started = time.monotonic()
+    try:
+        assert asyncio.run(scenario()) == "de-DE"
+    finally:
+        other.close()
+    assert time.monotonic() - started < 5  # not SQLite's 30 s busy timeout, spent blocking the loop
+    assert stored_tags(on_file) == ["de-DE"]
+
+
+def test_a_request_alone_commits_its_write_on_its_own_loop(on_file: Services, begins: list[str]) -> None:
+    headers = Tokens(on_file).headers(upn="poster@contoso.com")
+
+    async def post() -> int:
+        transport = httpx.ASGITransport(app=create_app(on_file.settings, on_file))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            await client.get("/beta/me/profile/languages", headers=headers)  # the caller's user exists
+            begins.clear()
+            answer = await client.post("/beta/me/profile/languages", headers=headers, json={"tag": "en-GB"})
+        return answer.status_code
+
+    assert asyncio.run(post()) == 201
+    assert begins == [threading.current_thread().name]
+    assert stored_tags(on_file) == ["en-GB"]

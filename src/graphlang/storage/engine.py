@@ -12,6 +12,7 @@ from sqlalchemy.pool import Pool, StaticPool
 
 WRITE_OPTION = "graphlang_write"
 SQLITE_SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # how long a SQLite connection waits for another's lock
 
 
 def is_sqlite(url: str) -> bool:
@@ -74,7 +75,7 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

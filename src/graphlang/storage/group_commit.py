@@ -18,6 +18,12 @@ would hold up every other request of the loop meanwhile), run on the writer thre
 Writer threads of several processes (``serve --workers N``) take turns through an exclusive lock on
 a file beside the database: waiting on it wakes at once when it is free, where SQLite's own busy
 handler would sleep and retry.
+
+A write that is the only request its process is serving (``alone``, which the application answers)
+commits right there on its event loop, when the writer and both locks are free at once: there is
+nothing to share a commit with, and the hand-overs to the writer thread and back would take as long
+as the write itself. The loop then waits for the commit's fsync, which delays no other request, as
+there is none. If anything holds a lock, the write takes the usual way.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ from sqlalchemy import Connection
 from sqlalchemy.pool import Pool
 
 from graphlang.storage.checkpoint import Checkpointer, without_automatic_checkpoints
-from graphlang.storage.engine import WRITE_OPTION, private_pool
+from graphlang.storage.engine import SQLITE_BUSY_TIMEOUT_MS, WRITE_OPTION, private_pool
 from graphlang.storage.store import Store
 
 T = TypeVar("T")
@@ -139,6 +145,11 @@ class GroupCommit:
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pending] = weakref.WeakKeyDictionary()
         self._threads = _Pending(None)
         self._threads_lock = threading.Lock()
+        # Whether the request calling ``run`` is the only one in flight; the application says.
+        self.alone: Callable[[], bool] = _never
+        self._writer = _WriterConnection(store)
+        self._turn = threading.Lock()  # held by whoever has a transaction on the writer connection
+        self._lock_fd: tuple[int, int] | None = None  # (pid, descriptor) of the lock file
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run the store write ``fn(*args)`` in the next batch; returns once that batch is committed."""
@@ -148,6 +159,11 @@ class GroupCommit:
         pending = self._loops.get(loop)
         if pending is None:
             pending = self._loops[loop] = _Pending(loop)
+        if not pending.writes and not pending.queued and self.alone():
+            committed = self._commit_alone(fn, args)
+            if committed is not None:
+                result: T = committed.result()  # done already: raises the write's or the commit's error
+                return result
         done: asyncio.Future[T] = loop.create_future()
         pending.writes.append(_Write(fn, args, done))
         if not pending.queued:
@@ -185,14 +201,74 @@ class GroupCommit:
 
     # -- on the writer thread --------------------------------------------------------------------
 
+    def _lock(self) -> int:
+        """The lock file's descriptor, this process's own: a descriptor inherited through a fork would
+        share its lock with the parent's other children."""
+        with self._start_lock:  # the writer thread and the loop may both ask first
+            if self._lock_fd is None or self._lock_fd[0] != os.getpid():
+                self._lock_fd = (os.getpid(), os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o600))
+            return self._lock_fd[1]
+
+    def _commit_alone(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Future[Any] | None:
+        """On the event loop: run ``fn(*args)`` in a transaction of its own and commit it, if the writer
+        and the locks are free right now (None if not: nothing was done). Nothing here waits for a
+        lock: another process's writer, or a writer outside group commit, sends the write the usual way."""
+        if not self._turn.acquire(blocking=False):
+            return None
+        try:
+            if self._thread is None:
+                self._start()  # its checkpointer keeps the WAL short
+            lock = self._lock()
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return None
+            try:
+                return self._transaction_alone(fn, args)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+        finally:
+            self._turn.release()
+
+    def _transaction_alone(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Future[Any] | None:
+        done: Future[Any] = Future()
+        try:
+            conn = self._writer.connection()
+            cursor = conn.connection.cursor()
+            try:
+                cursor.execute("PRAGMA busy_timeout=0")  # BEGIN fails at once rather than wait for a lock
+                try:
+                    transaction = conn.begin()
+                except Exception:  # noqa: BLE001 - busy (or broken): the write goes the usual way
+                    transaction = None
+                finally:  # before anything else uses the connection: the writer thread waits for locks
+                    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            finally:
+                cursor.close()
+        except Exception:  # noqa: BLE001 - no usable writer connection: the usual way reports why
+            transaction = None
+        if transaction is None:
+            self._writer.discard()  # whatever state the failure left it in, the next user starts afresh
+            return None
+        write = _Write(fn, args, done)
+        try:
+            with self.store.batched(conn):
+                outcome = _attempt(write)
+            transaction.commit()
+        except Exception as exc:  # noqa: BLE001 - the commit failed: nothing is stored, the caller hears why
+            self._failed([write], exc, self._writer)
+            return done
+        _settle([outcome])
+        return done
+
     def _serve(self) -> None:
-        lock = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
-        writer = _WriterConnection(self.store)
+        lock = self._lock()
+        writer = self._writer
         checkpointer = Checkpointer(self.store.engine)
         checkpointer.start()
         try:
             while (pending := self._queue.get()) is not None:
-                with _exclusive(lock):
+                with self._turn, _exclusive(lock):
                     if pending.loop is None:
                         self._commit_here(pending, writer)
                     else:
@@ -201,6 +277,7 @@ class GroupCommit:
             writer.close()
             checkpointer.stop()
             os.close(lock)
+            self._lock_fd = None
 
     def _commit_here(self, pending: _Pending, writer: _WriterConnection) -> None:
         with self._threads_lock:
@@ -253,6 +330,10 @@ class GroupCommit:
         log.warning("a group commit of %d writes failed: %s", len(batch), exc)
         writer.discard()  # whatever state the failure left the connection in, the next batch starts afresh
         _settle([(write, None, exc) for write in batch])
+
+
+def _never() -> bool:
+    return False
 
 
 def _fail_waiting(pending: _Pending, exc: Exception) -> None:
