@@ -199,7 +199,7 @@ class GroupCommit:
                 self._thread = threading.Thread(target=self._serve, name="graphlang-group-commit", daemon=True)
                 self._thread.start()
 
-    # -- on the writer thread --------------------------------------------------------------------
+    # -- a write alone, on its event loop -------------------------------------------------------
 
     def _lock(self) -> int:
         """The lock file's descriptor, this process's own: a descriptor inherited through a fork would
@@ -260,6 +260,8 @@ class GroupCommit:
             return done
         _settle([outcome])
         return done
+
+    # -- on the writer thread --------------------------------------------------------------------
 
     def _serve(self) -> None:
         lock = self._lock()
