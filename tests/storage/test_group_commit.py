@@ -379,3 +379,31 @@ def test_a_request_alone_commits_its_write_on_its_own_loop(on_file: Services, be
     assert asyncio.run(post()) == 201
     assert begins == [threading.current_thread().name]
     assert stored_tags(on_file) == ["en-GB"]
+
+
+class Interrupted(BaseException):
+    """Not an Exception: as KeyboardInterrupt or SystemExit would come through a write."""
+
+
+def test_a_write_alone_that_is_interrupted_leaves_no_transaction_behind(on_file: Services) -> None:
+    assert on_file.group_commit is not None
+    committer = alone(on_file.group_commit)
+
+    def interrupted() -> None:
+        with on_file.store.writing() as conn:
+            conn.execute(insert(languages).values(id="00000000-0000-4000-8000-000000000004", user_id=OWNER,
+                                                  tag="de-DE", created_ticks=1, modified_ticks=1, version=1))
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        asyncio.run(committer.run(interrupted))
+    database = on_file.engine.url.database
+    assert database is not None
+    other = sqlite3.connect(database, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # SQLite's write lock is free at once
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    assert stored_tags(on_file) == []
+    assert asyncio.run(committer.run(create(on_file, "fr-FR")))["tag"] == "fr-FR"

@@ -149,7 +149,7 @@ class GroupCommit:
         self.alone: Callable[[], bool] = _never
         self._writer = _WriterConnection(store)
         self._turn = threading.Lock()  # held by whoever has a transaction on the writer connection
-        self._lock_fd: tuple[int, int] | None = None  # (pid, descriptor) of the lock file
+        self._lock_fd: int | None = None  # the lock file, opened on first use
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run the store write ``fn(*args)`` in the next batch; returns once that batch is committed."""
@@ -202,12 +202,12 @@ class GroupCommit:
     # -- a write alone, on its event loop -------------------------------------------------------
 
     def _lock(self) -> int:
-        """The lock file's descriptor, this process's own: a descriptor inherited through a fork would
-        share its lock with the parent's other children."""
+        """The lock file's descriptor, opened on first use (each worker process builds its own
+        services after the fork: a descriptor shared with another process would share its lock)."""
         with self._start_lock:  # the writer thread and the loop may both ask first
-            if self._lock_fd is None or self._lock_fd[0] != os.getpid():
-                self._lock_fd = (os.getpid(), os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o600))
-            return self._lock_fd[1]
+            if self._lock_fd is None:
+                self._lock_fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+            return self._lock_fd
 
     def _commit_alone(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Future[Any] | None:
         """On the event loop: run ``fn(*args)`` in a transaction of its own and commit it, if the writer
@@ -232,6 +232,8 @@ class GroupCommit:
 
     def _transaction_alone(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Future[Any] | None:
         done: Future[Any] = Future()
+        transaction = None
+        restored = False
         try:
             conn = self._writer.connection()
             cursor = conn.connection.cursor()
@@ -243,12 +245,15 @@ class GroupCommit:
                     transaction = None
                 finally:  # before anything else uses the connection: the writer thread waits for locks
                     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                    restored = True
             finally:
                 cursor.close()
         except Exception:  # noqa: BLE001 - no usable writer connection: the usual way reports why
             transaction = None
-        if transaction is None:
-            self._writer.discard()  # whatever state the failure left it in, the next user starts afresh
+        if transaction is None or not restored:
+            # Whatever state the failure left it in, the next user starts afresh; a connection still
+            # without its busy timeout must not go back to the pool.
+            self._writer.discard(invalidate=not restored)
             return None
         write = _Write(fn, args, done)
         try:
@@ -258,6 +263,9 @@ class GroupCommit:
         except Exception as exc:  # noqa: BLE001 - the commit failed: nothing is stored, the caller hears why
             self._failed([write], exc, self._writer)
             return done
+        except BaseException:
+            self._writer.discard()  # rolls back: SQLite's write lock must not outlive this
+            raise
         _settle([outcome])
         return done
 
@@ -276,10 +284,11 @@ class GroupCommit:
                     else:
                         self._commit_on_loop(pending, pending.loop, writer)
         finally:
-            writer.close()
             checkpointer.stop()
-            os.close(lock)
-            self._lock_fd = None
+            with self._turn, self._start_lock:  # not while a write alone is using them
+                writer.close()
+                self._lock_fd = None
+                os.close(lock)
 
     def _commit_here(self, pending: _Pending, writer: _WriterConnection) -> None:
         with self._threads_lock:
@@ -361,10 +370,13 @@ class _WriterConnection:
             self._conn = Connection(self.store.engine, pooled).execution_options(**{WRITE_OPTION: True})
         return self._conn
 
-    def discard(self) -> None:
+    def discard(self, *, invalidate: bool = False) -> None:
+        """Let the connection go (``invalidate``: closed for good rather than returned to the pool)."""
         if self._conn is not None:
             conn, self._conn = self._conn, None
             with contextlib.suppress(Exception):  # already broken: closing is all that is left to do
+                if invalidate:
+                    conn.invalidate()
                 conn.close()
 
     def close(self) -> None:
