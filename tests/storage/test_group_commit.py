@@ -270,6 +270,17 @@ def begins(on_file: Services) -> list[str]:
     return seen
 
 
+def inserts_then_raises(services: Services, error: BaseException) -> Callable[[], None]:
+    """A write that stores an item and then fails, within one ``store.writing()``."""
+    def write() -> None:
+        with services.store.writing() as conn:
+            conn.execute(insert(languages).values(id="00000000-0000-4000-8000-000000000003", user_id=OWNER,
+                                                  tag="de-DE", created_ticks=1, modified_ticks=1, version=1))
+            raise error
+
+    return write
+
+
 def alone(committer: GroupCommit) -> GroupCommit:
     committer.alone = lambda: True  # as the application says of a request with no other in flight
     return committer
@@ -299,14 +310,8 @@ def test_a_failing_write_alone_rolls_back_and_raises(on_file: Services) -> None:
     assert on_file.group_commit is not None
     committer = alone(on_file.group_commit)
 
-    def create_then_fail() -> None:
-        with on_file.store.writing() as conn:
-            conn.execute(insert(languages).values(id="00000000-0000-4000-8000-000000000003", user_id=OWNER,
-                                                  tag="de-DE", created_ticks=1, modified_ticks=1, version=1))
-            raise LanguageNotFound("00000000-0000-4000-8000-000000000003")
-
     with pytest.raises(LanguageNotFound):
-        asyncio.run(committer.run(create_then_fail))
+        asyncio.run(committer.run(inserts_then_raises(on_file, LanguageNotFound("a language"))))
     assert stored_tags(on_file) == []
     assert asyncio.run(committer.run(create(on_file, "fr-FR")))["tag"] == "fr-FR"
     assert stored_tags(on_file) == ["fr-FR"]
@@ -389,14 +394,8 @@ def test_a_write_alone_that_is_interrupted_leaves_no_transaction_behind(on_file:
     assert on_file.group_commit is not None
     committer = alone(on_file.group_commit)
 
-    def interrupted() -> None:
-        with on_file.store.writing() as conn:
-            conn.execute(insert(languages).values(id="00000000-0000-4000-8000-000000000004", user_id=OWNER,
-                                                  tag="de-DE", created_ticks=1, modified_ticks=1, version=1))
-            raise Interrupted
-
     with pytest.raises(Interrupted):
-        asyncio.run(committer.run(interrupted))
+        asyncio.run(committer.run(inserts_then_raises(on_file, Interrupted())))
     database = on_file.engine.url.database
     assert database is not None
     other = sqlite3.connect(database, timeout=0, isolation_level=None)
