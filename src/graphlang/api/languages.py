@@ -19,7 +19,7 @@ from graphlang.api.targets import TargetUser, resolve_target
 from graphlang.auth.permissions import Access
 from graphlang.auth.principal import Principal
 from graphlang.errors import LanguageNotFound
-from graphlang.model.serialize import etag_of, rendered_entity, rendered_item, to_json_object
+from graphlang.model.serialize import collection_item, etag_of, rendered_entity, to_json_object
 from graphlang.model.validation import body_id, parse_changes
 from graphlang.odata import Scope, parse_query
 
@@ -62,8 +62,7 @@ async def list_languages(ctx: RequestContext, params: Mapping[str, str]) -> Resp
     body = {
         "@odata.context": _context_url(ctx, target, options.select, entity=False),
         **page.annotations(),
-        "value": [rendered_item(row) for row in page.rows] if options.select is None
-        else [to_json_object(row, options.select) for row in page.rows],
+        "value": [collection_item(row, options.select) for row in page.rows],
     }
     return json_response(ctx, body)
 

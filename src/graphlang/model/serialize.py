@@ -94,6 +94,12 @@ def rendered_item(row: Row) -> orjson.Fragment:
     return orjson.Fragment(b"{" + _rendered(_rendered_values(row)))
 
 
+def collection_item(row: Row, select: Iterable[str] | None = None) -> orjson.Fragment | dict[str, Any]:
+    """One item of a collection's ``value``: the whole entity already serialized, or the selected
+    properties."""
+    return rendered_item(row) if select is None else to_json_object(row, select)
+
+
 def rendered_entity(context: str, row: Row) -> bytes:
     """The whole entity as a response body: ``@odata.context`` first, then what ``to_json_object``
     gives, byte for byte as ``orjson.dumps`` would write the two together."""
@@ -106,9 +112,9 @@ def _rendered(values: tuple[Any, ...]) -> bytes:
     # times what finding it here does. The key is every value the rendering reads
     # (RENDERED_COLUMNS), so a changed item, whatever changed it, is rendered afresh. Booleans come
     # from the database drivers as bool (SQLAlchemy's processors), never as the 1/0 a key would take
-    # for equal.
-    # Kept without its opening brace, which both callers put back with what goes before it. The
-    # slice is also a copy of the exact size: orjson's own result keeps the 8 KB it was written in.
+    # for equal. The result is kept without its opening brace, which both callers put back with what
+    # goes before it; the slice is also a copy of the exact size, where orjson's own result keeps the
+    # 8 KB it was written in.
     return orjson.dumps(_whole(dict(zip(RENDERED_COLUMNS, values, strict=True))))[1:]
 
 

@@ -20,12 +20,12 @@ def now_ticks() -> int:
 
 @lru_cache(maxsize=8192)
 def format_ticks(ticks: int) -> str:
-    # Cached whole: every item of every response has two timestamps, and the items read most are
-    # read again and again with the same ones (a hit costs a tenth of formatting; 8,192 entries
-    # take about 2 MB).
+    # Every item of every response has two timestamps, and the items read most are read again and
+    # again with the same ones: cached whole (a hit costs a tenth of formatting; 8,192 entries take
+    # about 2 MB).
     seconds, fraction = divmod(ticks, TICKS_PER_SECOND)
     # The seven fraction digits, zero-padded: str() of fraction + 10**7 without its leading 1 costs
-    # half of a ":07d" format, and every item of every response has two timestamps.
+    # half of a ":07d" format.
     return f"{_second(seconds)}.{str(fraction + TICKS_PER_SECOND)[1:]}Z"
 
 

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, RootTransaction
 from sqlalchemy.pool import Pool
 
 from graphlang.storage.checkpoint import Checkpointer, without_automatic_checkpoints
@@ -231,30 +231,11 @@ class GroupCommit:
             self._turn.release()
 
     def _transaction_alone(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Future[Any] | None:
-        done: Future[Any] = Future()
-        transaction = None
-        restored = False
-        try:
-            conn = self._writer.connection()
-            cursor = conn.connection.cursor()
-            try:
-                cursor.execute("PRAGMA busy_timeout=0")  # BEGIN fails at once rather than wait for a lock
-                try:
-                    transaction = conn.begin()
-                except Exception:  # noqa: BLE001 - busy (or broken): the write goes the usual way
-                    transaction = None
-                finally:  # before anything else uses the connection: the writer thread waits for locks
-                    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-                    restored = True
-            finally:
-                cursor.close()
-        except Exception:  # noqa: BLE001 - no usable writer connection: the usual way reports why
-            transaction = None
-        if transaction is None or not restored:
-            # Whatever state the failure left it in, the next user starts afresh; a connection still
-            # without its busy timeout must not go back to the pool.
-            self._writer.discard(invalidate=not restored)
+        began = self._writer.begin_at_once()
+        if began is None:
             return None
+        conn, transaction = began
+        done: Future[Any] = Future()
         write = _Write(fn, args, done)
         try:
             with self.store.batched(conn):
@@ -369,6 +350,26 @@ class _WriterConnection:
             without_automatic_checkpoints(pooled)  # the writer's Checkpointer makes them
             self._conn = Connection(self.store.engine, pooled).execution_options(**{WRITE_OPTION: True})
         return self._conn
+
+    def begin_at_once(self) -> tuple[Connection, RootTransaction] | None:
+        """A write transaction if SQLite's write lock is free right now; None (and the connection let
+        go, so that the next user starts afresh) if it is not, or if the connection fails."""
+        transaction = None
+        try:
+            conn = self.connection()
+            cursor = conn.connection.cursor()
+            cursor.execute("PRAGMA busy_timeout=0")  # BEGIN fails at once rather than wait for a lock
+            with contextlib.suppress(Exception):  # busy (or broken): None, and the write goes the usual way
+                transaction = conn.begin()
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")  # the writer thread waits for locks
+            cursor.close()
+        except Exception:  # noqa: BLE001 - perhaps still without its busy timeout: never back to the pool
+            self.discard(invalidate=True)
+            return None
+        if transaction is None:
+            self.discard()
+            return None
+        return conn, transaction
 
     def discard(self, *, invalidate: bool = False) -> None:
         """Let the connection go (``invalidate``: closed for good rather than returned to the pool)."""
