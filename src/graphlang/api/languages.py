@@ -19,7 +19,7 @@ from graphlang.api.targets import TargetUser, resolve_target
 from graphlang.auth.permissions import Access
 from graphlang.auth.principal import Principal
 from graphlang.errors import LanguageNotFound
-from graphlang.model.serialize import collection_item, etag_of, rendered_entity, to_json_object
+from graphlang.model.serialize import collection_items, etag_of, rendered_entity, to_json_object
 from graphlang.model.validation import body_id, parse_changes
 from graphlang.odata import Scope, parse_query
 
@@ -62,7 +62,7 @@ async def list_languages(ctx: RequestContext, params: Mapping[str, str]) -> Resp
     body = {
         "@odata.context": _context_url(ctx, target, options.select, entity=False),
         **page.annotations(),
-        "value": [collection_item(row, options.select) for row in page.rows],
+        "value": collection_items(page.rows, options.select),
     }
     return json_response(ctx, body)
 

@@ -79,6 +79,7 @@ async def read_page(ctx: RequestContext, user_id: str, options: QueryOptions,
     size = options.top or query_limits(ctx).page_size
     binding = f"{user_id}|{options.binding()}"
     count = None
+    rows: Sequence[Row]
     if options.where is None and options.orderby is None and not options.skip and options.skiptoken is None \
             and not options.count:
         rows = await services.read(services.store.first_page, user_id, audiences, size + 1)

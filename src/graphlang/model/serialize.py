@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -94,10 +94,18 @@ def rendered_item(row: Row) -> orjson.Fragment:
     return orjson.Fragment(b"{" + _rendered(_rendered_values(row)))
 
 
-def collection_item(row: Row, select: Iterable[str] | None = None) -> orjson.Fragment | dict[str, Any]:
-    """One item of a collection's ``value``: the whole entity already serialized, or the selected
-    properties."""
-    return rendered_item(row) if select is None else to_json_object(row, select)
+def collection_items(rows: Sequence[Row], select: Iterable[str] | None = None
+                     ) -> list[orjson.Fragment] | list[dict[str, Any]]:
+    """A collection's ``value``: each whole entity already serialized, or its selected properties."""
+    if select is not None:
+        return [to_json_object(row, select) for row in rows]
+    # Rows the database driver's tuples still hold (storage's StoredRows) render from those: an item
+    # seen before is then found without making its dict, or the key of ``_rendered``, at all.
+    raw: Sequence[tuple[Any, ...]] | None = getattr(rows, "raw", None)
+    if raw is None:
+        return [rendered_item(row) for row in rows]
+    convert: Callable[[tuple[Any, ...]], Row] = getattr(rows, "convert")  # noqa: B009 - known to be there
+    return [orjson.Fragment(b"{" + _rendered_from_driver(convert, values)) for values in raw]
 
 
 def rendered_entity(context: str, row: Row) -> bytes:
@@ -116,6 +124,15 @@ def _rendered(values: tuple[Any, ...]) -> bytes:
     # goes before it; the slice is also a copy of the exact size, where orjson's own result keeps the
     # 8 KB it was written in.
     return orjson.dumps(_whole(dict(zip(RENDERED_COLUMNS, values, strict=True))))[1:]
+
+
+@lru_cache(maxsize=2048)  # its results are _rendered's own: about 0.3 KB an item for the key
+def _rendered_from_driver(convert: Callable[[tuple[Any, ...]], Row], values: tuple[Any, ...]) -> bytes:
+    # ``values`` is a row as the driver gave it, which ``convert`` makes the dict that is rendered:
+    # the same values, so the same rendering, from the same converter (one per statement and
+    # database, so a driver's 1 and another's True never share a key). A whole REAL that SQLite hands
+    # back as 1 equals the 1.0 another row holds, and both render as 1.
+    return _rendered(_rendered_values(convert(values)))
 
 
 def _whole(row: Row) -> dict[str, Any]:

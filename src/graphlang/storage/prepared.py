@@ -17,7 +17,7 @@ import operator
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Dialect
@@ -26,6 +26,36 @@ from sqlalchemy.pool import Pool
 from sqlalchemy.sql import ColumnElement, Delete, Insert, Select, Update
 
 from graphlang.storage.engine import is_memory_sqlite, private_pool
+
+Converter = Callable[[Sequence[Any]], dict[str, Any]]
+
+
+class StoredRows(Sequence[dict[str, Any]]):
+    """Rows as dicts, each made from the driver's tuple when it is asked for.
+
+    ``raw`` keeps the tuples and ``convert`` makes a dict of one. A tuple holds every value its dict
+    is made from, so a cache may key on it as it is, and skip making the dict at all.
+    """
+
+    __slots__ = ("convert", "raw")
+
+    def __init__(self, raw: Sequence[Any], convert: Converter) -> None:
+        self.raw = raw
+        self.convert = convert
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> StoredRows: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | StoredRows:
+        if isinstance(index, slice):
+            return StoredRows(self.raw[index], self.convert)
+        return self.convert(self.raw[index])
+
+    def __len__(self) -> int:
+        return len(self.raw)
 
 
 @dataclass(slots=True)
@@ -36,7 +66,7 @@ class Compiled:
     columns: tuple[ColumnElement[Any], ...]
     dialect: Dialect
     # Known after the first execution: some processors depend on the type the driver reports.
-    convert: Callable[[Sequence[Any]], dict[str, Any]] | None = None
+    convert: Converter | None = None
     pick: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = None
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
@@ -58,7 +88,7 @@ class Compiled:
         picked: tuple[Any, ...] = self.pick(merged)
         return picked
 
-    def converter(self, cursor: Any) -> Callable[[Sequence[Any]], dict[str, Any]]:
+    def converter(self, cursor: Any) -> Converter:
         """Rows as dicts; built on the first execution, from what the driver reports of each column
         (asked only then: ``cursor.description`` builds a tuple a column on every call)."""
         if self.convert is None:
@@ -152,6 +182,14 @@ class DirectConnections:
                 self._own_pool = None
 
     def all(self, prepared: Prepared, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+        rows, convert = self._run(prepared, values)
+        return [convert(row) for row in rows]
+
+    def stored(self, prepared: Prepared, values: Mapping[str, Any]) -> StoredRows:
+        """``all``'s rows, each converted only when it is asked for."""
+        return StoredRows(*self._run(prepared, values))
+
+    def _run(self, prepared: Prepared, values: Mapping[str, Any]) -> tuple[list[Any], Converter]:
         compiled = prepared.for_dialect(self.dialect)
         parameters = compiled.parameters(values)
         if self._holder == threading.get_ident():
@@ -163,9 +201,9 @@ class DirectConnections:
             pooled.close()  # the pool rolls back whatever the connection still has open
 
     def _execute(self, connection: Any, compiled: Compiled, parameters: Any, kept: Any = None
-                 ) -> list[dict[str, Any]]:
+                 ) -> tuple[list[Any], Converter]:
         """Run on ``connection``, on its ``kept`` cursor when it has one (a new cursor for each read
-        costs more than a point read)."""
+        costs more than a point read); the rows as the driver gives them, and their converter."""
         cursor = kept if kept is not None else connection.cursor()
         try:
             cursor.execute(compiled.sql, parameters)
@@ -176,12 +214,13 @@ class DirectConnections:
         finally:
             if kept is None:
                 cursor.close()
-        return [convert(row) for row in rows]
+        return rows, convert
 
     def within(self, conn: Connection, prepared: Prepared, values: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Run on the connection of ``conn``, inside its transaction."""
         compiled = prepared.for_dialect(self.dialect)
-        return self._execute(conn.connection, compiled, compiled.parameters(values))
+        rows, convert = self._execute(conn.connection, compiled, compiled.parameters(values))
+        return [convert(row) for row in rows]
 
     def one(self, prepared: Prepared, values: Mapping[str, Any]) -> dict[str, Any] | None:
         rows = self.all(prepared, values)

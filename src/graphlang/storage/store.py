@@ -25,7 +25,7 @@ from graphlang.model.enums import DEFAULT_AUDIENCES
 from graphlang.model.tags import display_name_for
 from graphlang.model.timestamps import now_ticks
 from graphlang.storage.engine import WRITE_OPTION
-from graphlang.storage.prepared import DirectConnections, Prepared
+from graphlang.storage.prepared import DirectConnections, Prepared, StoredRows
 from graphlang.storage.schema import apps, languages, signing_keys, users
 
 Row = Mapping[Any, Any]
@@ -324,9 +324,9 @@ class Store:
             raise LanguageNotFound(language_id)
         return row
 
-    def first_page(self, user_id: str, audiences: int | None, limit: int) -> list[Row]:
+    def first_page(self, user_id: str, audiences: int | None, limit: int) -> StoredRows:
         """The first ``limit`` items the reader sees, in the default order (createdDateTime, id)."""
-        return list(self.direct.all(FIRST_PAGE, {"user_id": user_id, "audiences": audiences, "limit": limit}))
+        return self.direct.stored(FIRST_PAGE, {"user_id": user_id, "audiences": audiences, "limit": limit})
 
     def list_languages(self, user_id: str, plan: ListPlan) -> list[Row]:
         query = (
