@@ -32,6 +32,17 @@ def test_client_request_id_is_echoed_when_sent(client: TestClient, tokens: Token
     assert response.headers["request-id"] != sent
 
 
+def test_a_blank_client_request_id_is_replaced_by_the_request_id(client: TestClient, tokens: Tokens) -> None:
+    response = client.get(ME, headers={**tokens.headers(), "client-request-id": "   "})
+    assert response.headers["client-request-id"] == response.headers["request-id"]
+
+
+def test_of_two_client_request_ids_the_first_is_echoed(client: TestClient, tokens: Tokens) -> None:
+    headers = [*tokens.headers().items(), ("client-request-id", "first"), ("client-request-id", "second")]
+    response = client.get(ME, headers=headers)
+    assert response.headers["client-request-id"] == "first"
+
+
 def test_error_inner_error_carries_the_ids_and_a_zoneless_date(client: TestClient, tokens: Tokens) -> None:
     sent = "my-correlation-id"
     response = client.get(f"{ME}/nope", headers={**tokens.headers(), "client-request-id": sent})

@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -17,7 +18,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from graphlang.config import Settings
-from graphlang.ops.logs import ACCESS_LOGGER, configure_logging, log_request
+from graphlang.ops.logs import ACCESS_LOGGER, JsonFormatter, configure_logging, log_request
 from tests.e2e.process import running_graphlang
 from tests.factories import Tokens
 from tests.ops.support import LANGUAGES, call, mint_token
@@ -132,3 +133,21 @@ def test_access_lines_waiting_for_their_turn_are_written_before_a_fork(
     finally:
         logging.getLogger().handlers.clear()
     assert [line["request_id"] for line in json_lines(stream.getvalue())] == ["before-fork"]
+
+
+@pytest.mark.parametrize("created", [1764300000.0, 1764300000.0004999, 1764300000.9995, 1764300000.9999996,
+                                     1779893863.7899995, 1783151127.9229996, 1764300001.5])
+def test_a_line_is_timed_in_utc_to_the_millisecond_as_datetime_writes_it(created: float) -> None:
+    record = logging.LogRecord("graphlang", logging.INFO, "", 0, "message", (), None)
+    record.created = created
+    line = json.loads(JsonFormatter().format(record))
+    assert line["time"] == datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+
+
+def test_lines_in_the_same_millisecond_share_its_time_and_the_next_one_moves_on() -> None:
+    times = []
+    for created in (1764300000.1231, 1764300000.1234, 1764300000.1241):
+        record = logging.LogRecord("graphlang", logging.INFO, "", 0, "message", (), None)
+        record.created = created
+        times.append(json.loads(JsonFormatter().format(record))["time"])
+    assert times == ["2025-11-28T03:20:00.123+00:00"] * 2 + ["2025-11-28T03:20:00.124+00:00"]

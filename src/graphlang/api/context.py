@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -96,10 +96,20 @@ class RequestContext:
     route: str = "unmatched"
     notes: dict[str, Any] = field(default_factory=dict)
     method: str = field(init=False)
+    host: str = field(init=False)  # the Host header's value, or an empty string
+    _origin: str | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        sent = self.header(b"client-request-id").strip()
-        self.client_request_id = sent[:200] if sent else self.request_id
+        # The two headers every request reads, found in one pass over the scope's.
+        host = sent = None
+        for key, value in self.request.scope["headers"]:
+            if key == b"host":
+                host = host if host is not None else value
+            elif key == b"client-request-id":
+                sent = sent if sent is not None else value
+        self.host = "" if host is None else host.decode("latin-1")
+        text = "" if sent is None else sent.decode("latin-1").strip()
+        self.client_request_id = text[:200] if text else self.request_id
         self.method = self.request.method
 
     def header_values(self, name: bytes) -> list[str]:
@@ -107,23 +117,19 @@ class RequestContext:
         scope: building ``request.headers`` costs more than the few lookups a request makes."""
         return [value.decode("latin-1") for key, value in self.request.scope["headers"] if key == name]
 
-    def header(self, name: bytes) -> str:
-        """The first value of one header, or an empty string."""
-        for key, value in self.request.scope["headers"]:
-            if key == name:
-                text: str = value.decode("latin-1")
-                return text
-        return ""
-
-    @cached_property
+    @property
     def origin(self) -> str:
         """scheme://host of this request, for absolute links on the caller's own host."""
-        scope = self.request.scope
-        host = self.header(b"host")
-        if not host:
-            server = scope.get("server") or ("127.0.0.1", 80)
-            host = f"{server[0]}:{server[1]}"
-        return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
+        # Kept by hand rather than with functools.cached_property, which takes a lock on every first use.
+        origin = self._origin
+        if origin is None:
+            scope = self.request.scope
+            host = self.host
+            if not host:
+                server = scope.get("server") or ("127.0.0.1", 80)
+                host = f"{server[0]}:{server[1]}"
+            origin = self._origin = f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
+        return origin
 
     @property
     def query(self) -> str:

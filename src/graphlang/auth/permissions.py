@@ -23,16 +23,21 @@ from graphlang.errors import BadRequest
 class Access(Enum):
     READ = "read"
     WRITE = "write"
+    # Every request's permission check is looked up by these enums' members: Enum's own __hash__ is
+    # a Python call, and a member is only ever equal to itself, so the object's identity hash serves.
+    __hash__ = object.__hash__
 
 
 class Target(Enum):
     SELF = "self"
     OTHER = "other"
+    __hash__ = object.__hash__
 
 
 class Kind(Enum):
     DELEGATED = "delegated"
     APPLICATION = "application"
+    __hash__ = object.__hash__
 
     @classmethod
     def of(cls, principal: Principal) -> Kind:
@@ -100,7 +105,7 @@ class PermissionTable:
     def __init__(self, rules: Iterable[Rule] = DEFAULT_RULES) -> None:
         self.rules = tuple(rules)
         self._by_key = {(r.access, r.target): r for r in self.rules}
-        self._checks: dict[tuple[str, str, str, frozenset[str]], Check] = {}
+        self._checks: dict[tuple[Access, Target, Kind, frozenset[str]], Check] = {}
 
     def rule(self, access: Access, target: Target) -> Rule:
         return self._by_key[(access, target)]
@@ -108,8 +113,7 @@ class PermissionTable:
     def check(self, principal: Principal, access: Access, target: Target) -> Check:
         kind = Kind.of(principal)
         held = principal.roles if kind is Kind.APPLICATION else principal.scopes
-        # By the members' values: an Enum's own hash is a Python call, a string's is cached.
-        key = (access.value, target.value, kind.value, held)
+        key = (access, target, kind, held)
         found = self._checks.get(key)
         if found is None:
             # The outcome depends on nothing else, and a service sees few distinct permission sets.

@@ -70,8 +70,7 @@ def _retry_after(response: Response) -> int | None:
 def _url_parts(ctx: RequestContext) -> tuple[Any, ...]:
     """What the request's URL is built from (never the rest of its headers, which hold its token)."""
     scope = ctx.request.scope
-    return scope.get("scheme", "http"), scope.get("server"), scope["path"], scope.get("query_string", b""), \
-        ctx.header(b"host")
+    return scope.get("scheme", "http"), scope.get("server"), scope["path"], scope.get("query_string", b""), ctx.host
 
 
 def _url_scope(parts: tuple[Any, ...]) -> Scope:

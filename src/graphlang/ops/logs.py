@@ -49,7 +49,7 @@ def log_request(ctx: RequestContext, response: Response, seconds: float) -> None
         # The line JsonFormatter would write, without a LogRecord: making and formatting one is a
         # fifth of what a request costs. Only when that handler is the only one configured.
         method, route, status, request_id = ctx.method, ctx.route, response.status_code, ctx.request_id
-        milliseconds = round(seconds * 1000, 3)
+        milliseconds = round(seconds * 1_000_000) / 1000  # as round(seconds * 1000, 3), in a third of the time
         line = orjson.dumps({
             "time": _iso_time(time.time()), "level": "info", "logger": ACCESS_LOGGER, "pid": _pid[0],
             "message": ACCESS_MESSAGE % (method, route, status, milliseconds, request_id),
@@ -69,18 +69,27 @@ def log_request(ctx: RequestContext, response: Response, seconds: float) -> None
 
 
 _second_cache: tuple[int, str] = (0, "")
+_millisecond_cache: tuple[int, str] = (-1, "")
 # The process id, asked once per process rather than once per line; a forked worker asks again.
 _pid = [os.getpid()]
 os.register_at_fork(after_in_child=lambda: _pid.__setitem__(0, os.getpid()))
 
 
 def _iso_time(created: float) -> str:
-    """``datetime.isoformat(timespec="milliseconds")`` in UTC, the second formatted once per second."""
-    global _second_cache
+    """``datetime.isoformat(timespec="milliseconds")`` in UTC, the second formatted once per second
+    and the whole once per millisecond (the lines of one turn's requests share it)."""
+    global _second_cache, _millisecond_cache
     second = int(created)
+    microsecond = round((created - second) * 1_000_000)  # rounded as datetime rounds, then cut to milliseconds
+    millisecond = second * 1000 + microsecond // 1000
+    if _millisecond_cache[0] == millisecond:
+        return _millisecond_cache[1]
+    second, fraction = divmod(millisecond, 1000)
     if _second_cache[0] != second:
         _second_cache = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
-    return f"{_second_cache[1]}.{int((created - second) * 1000):03d}+00:00"
+    text = f"{_second_cache[1]}.{fraction:03d}+00:00"
+    _millisecond_cache = (millisecond, text)
+    return text
 
 
 _json_handler: logging.StreamHandler[TextIO] | None = None  # set by configure_logging

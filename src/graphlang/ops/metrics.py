@@ -23,7 +23,7 @@ from sqlalchemy.pool import QueuePool
 from starlette.responses import Response
 
 from graphlang.api.context import RequestContext
-from graphlang.controls.notes import applied
+from graphlang.controls.notes import APPLIED, applied
 from graphlang.ops.turns import EndOfTurn
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -119,24 +119,23 @@ class Metrics:
         tally.total += seconds
         tally.buckets[bisect_left(LATENCY_BUCKETS, seconds)] += 1  # as Histogram.observe: the first bound >= it
         self._end_of_turn.schedule()
-        notes = applied(ctx)
-        if notes:
-            controls = {entry.partition(":")[0] for entry in notes}  # "throttle:user", "fault:3"
+        if APPLIED in ctx.notes:
+            controls = {entry.partition(":")[0] for entry in applied(ctx)}  # "throttle:user", "fault:3"
             if "throttle" in controls:
                 self.throttled.labels(ctx.route).inc()
             if "fault" in controls:
                 self.faulted.labels(ctx.route, str(response.status_code)).inc()
-        if self.across_processes and (now := time.monotonic()) - self._pool_sampled >= POOL_SAMPLE_SECONDS:
-            # A scrape samples the pool of the worker it reaches; the other workers report the state
-            # they noted at most a moment ago, as they finished a request.
-            self._pool_sampled = now
-            self.sample_pool()
 
     def flush(self) -> None:
         """Add the tallied requests to the metrics (their files, with several workers) now."""
         self._end_of_turn.flush()
 
     def _add_tallies(self) -> None:
+        if self.across_processes and (now := time.monotonic()) - self._pool_sampled >= POOL_SAMPLE_SECONDS:
+            # A scrape samples the pool of the worker it reaches; the other workers report the state
+            # they noted at most a moment ago, as they finished a turn of requests.
+            self._pool_sampled = now
+            self.sample_pool()
         pending, self._pending = self._pending, {}
         for key, tally in pending.items():
             children = self._children.get(key)
