@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import Pool, StaticPool
 
 WRITE_OPTION = "graphlang_write"
@@ -82,10 +83,14 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
     def _on_begin(connection: Any) -> None:
         # Writers take the write lock up front: a deferred transaction that later upgrades can
         # fail with SQLITE_BUSY instead of waiting for the lock.
-        if connection.get_execution_options().get(WRITE_OPTION):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            connection.exec_driver_sql("BEGIN")
+        statement = "BEGIN IMMEDIATE" if connection.get_execution_options().get(WRITE_OPTION) else "BEGIN"
+        # Straight on the driver's connection: through exec_driver_sql (an execution context, a
+        # cursor and a result) the BEGIN cost more than the write it opens. Its errors are raised as
+        # exec_driver_sql raised them.
+        try:
+            connection.connection.driver_connection.execute(statement)
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(statement, (), exc, sqlite3.Error, dialect=connection.dialect) from exc
 
     return engine
 
