@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import struct
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +16,7 @@ from sqlalchemy import Engine
 from graphlang.storage import checkpoint
 from graphlang.storage.checkpoint import Checkpointer, without_automatic_checkpoints
 from graphlang.storage.engine import make_engine
+from graphlang.storage.lock_file import held, open_lock_file
 
 ROWS = 6000  # 1 KB each: about 1,500 pages, past the 1,000 at which SQLite would checkpoint by itself
 
@@ -97,3 +100,32 @@ def test_a_failed_checkpoint_is_logged_once_and_retried(engine: Engine, monkeypa
     assert checkpointed_while_running(engine)
     warnings = [r for r in caplog.records if "checkpoint failed" in r.getMessage()]
     assert len(warnings) == 1
+
+
+def wal_restarts(engine: Engine) -> int:
+    """How many times the WAL has started afresh from its beginning: its header's checkpoint sequence."""
+    with open(f"{engine.url.database}-wal", "rb") as wal:
+        header = wal.read(16)
+    return int(struct.unpack(">I", header[12:16])[0]) if len(header) == 16 else 0
+
+
+def test_under_a_steady_stream_of_writes_the_wal_keeps_starting_afresh(engine: Engine, tmp_path: Path) -> None:
+    # A write lands during every checkpoint, so the WAL is never all copied when the next one begins,
+    # unless a checkpoint now and then keeps the writers out.
+    lock_file = tmp_path / "wal.db.write-lock"
+    writer = write_without_checkpoints(engine, 100)
+    lock = open_lock_file(lock_file)
+    checkpointer = Checkpointer(engine, interval=0.005, lock_file=lock_file, restart_every=4)
+    checkpointer.start()
+    try:
+        first = wal_restarts(engine)
+        deadline = time.monotonic() + 10
+        while wal_restarts(engine) < first + 3 and time.monotonic() < deadline:
+            with held(lock):  # as every group-commit writer holds it
+                writer.execute("INSERT INTO filler (text) VALUES (?)", ("x" * 1000,))
+                writer.commit()
+        assert wal_restarts(engine) >= first + 3
+    finally:
+        checkpointer.stop()
+        writer.close()
+        os.close(lock)

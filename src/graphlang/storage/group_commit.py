@@ -36,9 +36,8 @@ import os
 import queue
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -48,6 +47,7 @@ from sqlalchemy.pool import Pool
 
 from graphlang.storage.checkpoint import Checkpointer, without_automatic_checkpoints
 from graphlang.storage.engine import SQLITE_BUSY_TIMEOUT_MS, WRITE_OPTION, private_pool
+from graphlang.storage.lock_file import held, open_lock_file
 from graphlang.storage.store import Store
 
 T = TypeVar("T")
@@ -206,7 +206,7 @@ class GroupCommit:
         services after the fork: a descriptor shared with another process would share its lock)."""
         with self._start_lock:  # the writer thread and the loop may both ask first
             if self._lock_fd is None:
-                self._lock_fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+                self._lock_fd = open_lock_file(self.lock_file)
             return self._lock_fd
 
     def _commit_alone(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Future[Any] | None:
@@ -255,11 +255,11 @@ class GroupCommit:
     def _serve(self) -> None:
         lock = self._lock()
         writer = self._writer
-        checkpointer = Checkpointer(self.store.engine)
+        checkpointer = Checkpointer(self.store.engine, lock_file=self.lock_file)
         checkpointer.start()
         try:
             while (pending := self._queue.get()) is not None:
-                with self._turn, _exclusive(lock):
+                with self._turn, held(lock):
                     if pending.loop is None:
                         self._commit_here(pending, writer)
                     else:
@@ -421,11 +421,3 @@ def _attempt(write: _Write) -> Outcome:
     except Exception as exc:  # noqa: BLE001 - this write alone failed (its savepoint rolled back); its caller hears why
         return write, None, exc
 
-
-@contextmanager
-def _exclusive(lock: int) -> Iterator[None]:
-    fcntl.flock(lock, fcntl.LOCK_EX)
-    try:
-        yield
-    finally:
-        fcntl.flock(lock, fcntl.LOCK_UN)
