@@ -59,6 +59,12 @@ class Page:
         return found
 
 
+def _binding(user_id: str, options: QueryOptions) -> str:
+    """What a skiptoken is bound to: the user and the query; made only for a page that reads or
+    writes one."""
+    return f"{user_id}|{options.binding()}"
+
+
 def next_link(ctx: RequestContext, options: QueryOptions, token: str) -> str:
     """The request's own URL with every other option kept and ``$skip``/``$skiptoken`` replaced."""
     kept = [(name, value) for name, value in options.raw
@@ -77,7 +83,6 @@ async def read_page(ctx: RequestContext, user_id: str, options: QueryOptions,
     """
     services = ctx.services
     size = options.top or query_limits(ctx).page_size
-    binding = f"{user_id}|{options.binding()}"
     count = None
     rows: Sequence[Row]
     if options.where is None and options.orderby is None and not options.skip and options.skiptoken is None \
@@ -86,7 +91,7 @@ async def read_page(ctx: RequestContext, user_id: str, options: QueryOptions,
     else:
         conditions = list(where)
         if options.skiptoken is not None:
-            position = skiptoken.decode(_secret(services), binding, options.skiptoken)
+            position = skiptoken.decode(_secret(services), _binding(user_id, options), options.skiptoken)
             check_position(options.sort, position)
             conditions.append(seek_after(options.sort, position))
         plan = ListPlan(where=tuple(conditions), order_by=tuple(key.clause for key in options.sort),
@@ -96,5 +101,5 @@ async def read_page(ctx: RequestContext, user_id: str, options: QueryOptions,
     if len(rows) <= size:
         return Page(rows, count, None)
     rows = rows[:size]
-    token = skiptoken.encode(_secret(services), binding, row_position(options.sort, rows[-1]))
+    token = skiptoken.encode(_secret(services), _binding(user_id, options), row_position(options.sort, rows[-1]))
     return Page(rows, count, next_link(ctx, options, token))

@@ -91,7 +91,7 @@ _rendered_values = operator.itemgetter(*RENDERED_COLUMNS)
 
 def rendered_item(row: Row) -> orjson.Fragment:
     """The whole entity, already serialized, for a collection's ``value``."""
-    return orjson.Fragment(b"{" + _rendered(_rendered_values(row)))
+    return orjson.Fragment(_rendered(_rendered_values(row)))
 
 
 def collection_items(rows: Sequence[Row], select: Iterable[str] | None = None
@@ -105,13 +105,14 @@ def collection_items(rows: Sequence[Row], select: Iterable[str] | None = None
     if raw is None:
         return [rendered_item(row) for row in rows]
     convert: Callable[[tuple[Any, ...]], Row] = getattr(rows, "convert")  # noqa: B009 - known to be there
-    return [orjson.Fragment(b"{" + _rendered_from_driver(convert, values)) for values in raw]
+    return [_fragment_from_driver(convert, values) for values in raw]
 
 
 def rendered_entity(context: str, row: Row) -> bytes:
     """The whole entity as a response body: ``@odata.context`` first, then what ``to_json_object``
     gives, byte for byte as ``orjson.dumps`` would write the two together."""
-    return b'{"@odata.context":' + orjson.dumps(context) + b"," + _rendered(_rendered_values(row))
+    # A view of the rendering after its opening brace: the one copy is the concatenation's.
+    return b'{"@odata.context":' + orjson.dumps(context) + b"," + memoryview(_rendered(_rendered_values(row)))[1:]
 
 
 @lru_cache(maxsize=2048)  # about 1.5 KB an item with its key: 3 MB at most per process
@@ -120,19 +121,18 @@ def _rendered(values: tuple[Any, ...]) -> bytes:
     # times what finding it here does. The key is every value the rendering reads
     # (RENDERED_COLUMNS), so a changed item, whatever changed it, is rendered afresh. Booleans come
     # from the database drivers as bool (SQLAlchemy's processors), never as the 1/0 a key would take
-    # for equal. The result is kept without its opening brace, which both callers put back with what
-    # goes before it; the slice is also a copy of the exact size, where orjson's own result keeps the
-    # 8 KB it was written in.
-    return orjson.dumps(_whole(dict(zip(RENDERED_COLUMNS, values, strict=True))))[1:]
+    # for equal. What is kept is a copy of the exact size: orjson's own result keeps the 8 KB it was
+    # written in.
+    return bytes(memoryview(orjson.dumps(_whole(dict(zip(RENDERED_COLUMNS, values, strict=True))))))
 
 
-@lru_cache(maxsize=2048)  # its results are _rendered's own: about 0.3 KB an item for the key
-def _rendered_from_driver(convert: Callable[[tuple[Any, ...]], Row], values: tuple[Any, ...]) -> bytes:
+@lru_cache(maxsize=2048)  # its fragments hold _rendered's own bytes: about 0.3 KB an item for the key
+def _fragment_from_driver(convert: Callable[[tuple[Any, ...]], Row], values: tuple[Any, ...]) -> orjson.Fragment:
     # ``values`` is a row as the driver gave it, which ``convert`` makes the dict that is rendered:
     # the same values, so the same rendering, from the same converter (one per statement and
     # database, so a driver's 1 and another's True never share a key). A whole REAL that SQLite hands
     # back as 1 equals the 1.0 another row holds, and both render as 1.
-    return _rendered(_rendered_values(convert(values)))
+    return orjson.Fragment(_rendered(_rendered_values(convert(values))))
 
 
 def _whole(row: Row) -> dict[str, Any]:
