@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
 import os
 import queue
@@ -47,7 +46,7 @@ from sqlalchemy.pool import Pool
 
 from graphlang.storage.checkpoint import Checkpointer, without_automatic_checkpoints
 from graphlang.storage.engine import SQLITE_BUSY_TIMEOUT_MS, WRITE_OPTION, private_pool
-from graphlang.storage.lock_file import held, open_lock_file
+from graphlang.storage.lock_file import held, open_lock_file, release, taken_at_once
 from graphlang.storage.store import Store
 
 T = TypeVar("T")
@@ -219,14 +218,12 @@ class GroupCommit:
             if self._thread is None:
                 self._start()  # its checkpointer keeps the WAL short
             lock = self._lock()
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+            if not taken_at_once(lock):
                 return None
             try:
                 return self._transaction_alone(fn, args)
             finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+                release(lock)
         finally:
             self._turn.release()
 

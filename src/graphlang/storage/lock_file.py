@@ -22,4 +22,17 @@ def held(lock: int) -> Iterator[None]:
     try:
         yield
     finally:
-        fcntl.flock(lock, fcntl.LOCK_UN)
+        release(lock)
+
+
+def taken_at_once(lock: int) -> bool:
+    """Take the lock exclusively if it is free right now; False (and nothing taken) if it is not."""
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def release(lock: int) -> None:
+    fcntl.flock(lock, fcntl.LOCK_UN)

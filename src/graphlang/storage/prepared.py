@@ -6,7 +6,8 @@ itself, which in SQLite takes a few microseconds. The hottest statements are the
 once, with bind parameters, compiled on first use for the engine's dialect (so SQLite and
 PostgreSQL each get their own SQL and parameter style), and executed straight on a DBAPI cursor.
 Results come back as plain dicts, converted by the columns' own result processors (SQLite's 0/1 to
-booleans, for example), exactly as a SQLAlchemy result would convert them.
+booleans, for example), exactly as a SQLAlchemy result would convert them; ``stored`` keeps the
+driver's tuples and converts each row only when it is asked for.
 
 Values must be plain ``str``, ``int``, ``bytes`` or ``None``: no bind processors run.
 """
