@@ -109,6 +109,23 @@ class TestUserSegment:
         assert [x["id"] for x in listed(client, admin, f"/beta/users/{user_id}/profile/languages")] == [
             created["id"]]
 
+    def test_a_upn_without_an_at_sign_is_found_as_surely_as_an_object_id(self, client: TestClient, tokens: Tokens,
+                                                                          admin: dict[str, str]) -> None:
+        # A key without '@' is looked up as an object id first; a user principal name shaped like one
+        # must still be found.
+        created = create(client, tokens.headers(upn="kiosk-7"))
+        for segment in ("kiosk-7", "KIOSK-7", tokens.user_id("kiosk-7"), "nobody@contoso.com", UNKNOWN_ID):
+            collection = f"/beta/users/{segment}/profile/languages"
+            found = segment not in ("nobody@contoso.com", UNKNOWN_ID)
+            listing = client.get(collection, headers=admin)
+            item = client.get(f"{collection}/{created['id']}", headers=admin)
+            if found:
+                assert [x["id"] for x in listing.json()["value"]] == [created["id"]], segment
+                assert item.status_code == 200, segment
+            else:
+                assert_graph_error(listing, 404, "Request_ResourceNotFound", segment, case=segment)
+                assert_graph_error(item, 404, "Request_ResourceNotFound", segment, case=segment)
+
     def test_keys_may_be_given_in_odata_parentheses(self, client: TestClient, tokens: Tokens,
                                                     admin: dict[str, str]) -> None:
         created = create(client, tokens.headers(upn="o'neil@contoso.com"))

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, Integer, and_, bindparam, delete, false, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.selectable import Select
 
 from graphlang.errors import EntityTagMismatch, GraphError, LanguageNotFound
 from graphlang.model.enums import DEFAULT_AUDIENCES
@@ -79,9 +80,33 @@ DeltaEntry = DeltaUpsert | DeltaRemoval
 _AUDIENCES = bindparam("audiences", type_=Integer)
 _READABLE = or_(_AUDIENCES.is_(None), languages.c.allowed_audiences.op("&")(_AUDIENCES) != 0)
 _KEY: BindParameter[str] = bindparam("key")
-# A user of one tenant, named by object id or (lower-cased) user principal name.
-_THIS_USER = (users.c.tenant_id == bindparam("tenant_id"), or_(users.c.id == _KEY, users.c.upn_key == _KEY))
-FIND_USER = Prepared(select(users).where(*_THIS_USER).limit(1))
+
+
+@dataclass(frozen=True, slots=True)
+class UserLookup:
+    """A statement that finds a user of one tenant, in two forms: the user named by object id, and by
+    (lower-cased) user principal name.
+
+    One statement with ``id = :key OR upn_key = :key`` made SQLite probe both indexes and merge what
+    they found on every read; one form probes one index (docs/performance.md, step 39)."""
+
+    by_id: Prepared
+    by_upn: Prepared
+
+    @classmethod
+    def of(cls, statement: Callable[[ColumnElement[bool]], Select[Any]]) -> UserLookup:
+        in_tenant = users.c.tenant_id == bindparam("tenant_id")
+        return cls(Prepared(statement(and_(in_tenant, users.c.id == _KEY))),
+                   Prepared(statement(and_(in_tenant, users.c.upn_key == _KEY))))
+
+    def in_order(self, key: str) -> tuple[Prepared, Prepared]:
+        """Both forms, the one ``key`` most likely names first: a user principal name has an '@', an
+        object id (a GUID) has none. The other form runs only when the first finds nobody, so a key
+        either could name is still found."""
+        return (self.by_upn, self.by_id) if "@" in key else (self.by_id, self.by_upn)
+
+
+FIND_USER = UserLookup.of(lambda named: select(users).where(named))
 # The columns of an item that a read answers with: all but the owner's id and the tag's matching key,
 # which no response shows (two values fewer to fetch and convert for every item read).
 _SERVED = tuple(column for column in languages.c if column.key not in ("user_id", "tag_key"))
@@ -89,12 +114,11 @@ _SERVED = tuple(column for column in languages.c if column.key not in ("user_id"
 # is none): a GET of another user's item in one statement instead of two.
 _OWNER = tuple((f"owner_{column.name}", column)  # labelled apart from the languages columns
                for column in (users.c.id, users.c.tenant_id, users.c.user_principal_name, users.c.display_name))
-FIND_USER_WITH_LANGUAGE = Prepared(
-    select(*(column.label(label) for label, column in _OWNER), *_SERVED)
+FIND_USER_WITH_LANGUAGE = UserLookup.of(
+    lambda named: select(*(column.label(label) for label, column in _OWNER), *_SERVED)
     .select_from(users.outerjoin(languages, and_(languages.c.user_id == users.c.id,
                                                  languages.c.id == bindparam("language_id"), _READABLE)))
-    .where(*_THIS_USER)
-    .limit(1))
+    .where(named))
 READ_LANGUAGE = Prepared(select(*_SERVED).where(
     languages.c.user_id == bindparam("user_id"), languages.c.id == bindparam("language_id"), _READABLE))
 FIRST_PAGE = Prepared(
@@ -246,18 +270,25 @@ class Store:
     # -- users ----------------------------------------------------------------------------------
 
     def find_user(self, tenant_id: str, ref: str) -> Row | None:
-        return self.direct.one(FIND_USER, {"tenant_id": tenant_id, "key": ref.strip().lower()})
+        return self._find(FIND_USER, {"tenant_id": tenant_id, "key": ref.strip().lower()})
 
     def find_user_with_language(self, tenant_id: str, ref: str, language_id: str, audiences: int | None
                                 ) -> tuple[Row, Row | None] | None:
         """``find_user`` and, when the user exists, ``read_language`` of theirs (None when the reader
         does not see it), in one statement."""
-        found = self.direct.one(FIND_USER_WITH_LANGUAGE, {"tenant_id": tenant_id, "key": ref.strip().lower(),
-                                                          "language_id": language_id.lower(), "audiences": audiences})
+        found = self._find(FIND_USER_WITH_LANGUAGE, {"tenant_id": tenant_id, "key": ref.strip().lower(),
+                                                     "language_id": language_id.lower(), "audiences": audiences})
         if found is None:
             return None
         user = {column.name: found.pop(label) for label, column in _OWNER}
         return user, (found if found["id"] is not None else None)
+
+    def _find(self, lookup: UserLookup, values: dict[str, Any]) -> dict[str, Any] | None:
+        for prepared in lookup.in_order(values["key"]):
+            found = self.direct.one(prepared, values)
+            if found is not None:
+                return found
+        return None
 
     def get_user(self, user_id: str) -> Row | None:
         with self.reading() as conn:
