@@ -64,3 +64,12 @@ def test_split_path_decodes_each_segment_on_its_own() -> None:
     assert split_path(b"/beta/users/a%2Fb%40c/profile") == ["beta", "users", "a/b@c", "profile"]
     assert split_path(b"//beta///me/") == ["beta", "me"]
     assert split_path(b"/beta/users('o''hara')/profile") == ["beta", "users", "o'hara", "profile"]
+
+
+def test_where_a_literal_leads_nowhere_the_parameter_beside_it_still_matches() -> None:
+    by_name = route("users", "me", "settings")
+    by_id = route("users", "{user}", "profile")
+    router = Router([by_name, by_id])
+    assert router.match(["users", "me", "profile"]) == (by_id, {"user": "me"})
+    assert router.match(["users", "me", "settings"]) == (by_name, {})
+    assert router.match(["users", "me", "nothing"]) is None
