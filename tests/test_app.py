@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import MutableMapping
+from collections.abc import MutableMapping, Sequence
 from typing import Any
 
 import orjson
 import pytest
-from starlette.responses import Response
 
-from graphlang.api.context import RequestContext
+from graphlang.api.context import Answered
 from graphlang.app import GraphlangApp, create_app
 from graphlang.services import Services
 from tests.api.controls_support import ADMIN
@@ -45,9 +44,10 @@ async def call(app: GraphlangApp, path: str, headers: dict[str, str] | None = No
 def watched(services: Services, seen: Seen) -> GraphlangApp:
     app = create_app(services.settings, services)
 
-    def watch(ctx: RequestContext, response: Response, seconds: float) -> None:
-        assert seconds >= 0
-        seen.append((ctx.route, response.status_code))
+    def watch(answered: Sequence[Answered]) -> None:
+        for ctx, response, seconds in answered:
+            assert seconds >= 0
+            seen.append((ctx.route, response.status_code))
 
     app.observers.append(watch)
     return app
@@ -92,11 +92,12 @@ def test_a_failing_observer_is_logged_and_the_others_still_see_every_response(
     seen: Seen = []
     app = create_app(services.settings, services)
 
-    def broken(ctx: RequestContext, response: Response, seconds: float) -> None:
+    def broken(answered: Sequence[Answered]) -> None:
         raise RuntimeError("observer bug")
 
     app.observers.insert(0, broken)
-    app.observers.append(lambda ctx, response, seconds: seen.append((ctx.route, response.status_code)))
+    app.observers.append(lambda answered: seen.extend((ctx.route, response.status_code)
+                                                      for ctx, response, _seconds in answered))
 
     async def one_turn() -> None:
         await call(app, "/beta/me/profile/languages")

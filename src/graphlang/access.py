@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from starlette.responses import Response
 
 from graphlang.api import issuer, profile
 from graphlang.api.admin import require_admin
-from graphlang.api.context import RequestContext
+from graphlang.api.context import Answered, RequestContext
 from graphlang.api.rendering import json_response
 from graphlang.api.routing import Route
 from graphlang.api.targets import PERMISSION_NOTE
@@ -26,10 +26,11 @@ def install(app: GraphlangApp) -> None:
     app.add_graph_routes(*profile.ROUTES)
     report = PermissionReport()
 
-    def record_permission_use(ctx: RequestContext, response: Response, seconds: float) -> None:
-        check = ctx.notes.get(PERMISSION_NOTE)
-        if isinstance(check, Check) and ctx.principal is not None:
-            report.record(ctx.principal, check)
+    def record_permission_use(answered: Sequence[Answered]) -> None:
+        for ctx, _response, _seconds in answered:
+            check = ctx.notes.get(PERMISSION_NOTE)
+            if isinstance(check, Check) and ctx.principal is not None:
+                report.record(ctx.principal, check)
 
     async def show(ctx: RequestContext, params: Mapping[str, str]) -> Response:
         require_admin(ctx)

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from graphlang.api import languages
-from graphlang.api.context import RequestContext, without_invalid_host
+from graphlang.api.context import Answered, RequestContext, without_invalid_host
 from graphlang.api.rendering import error_response, finish
 from graphlang.api.routing import Route, Router, split_path
 from graphlang.config import Settings
@@ -22,10 +22,10 @@ from graphlang.services import Services, create_services
 log = logging.getLogger("graphlang")
 
 # A guard runs after authentication and routing, before the handler; it may answer instead
-# (throttling, injected faults). An observer sees every finished response (journal, metrics, logs),
-# at the end of the event-loop turn that answered it.
+# (throttling, injected faults). An observer sees every finished response (journal, metrics, logs):
+# at the end of each event-loop turn, all the responses that turn answered, together.
 Guard = Callable[[RequestContext], Awaitable[Response | None]]
-Observer = Callable[[RequestContext, Response, float], None]
+Observer = Callable[[Sequence[Answered]], None]
 # A responder answers before routing and authentication (CORS preflight); a finisher adds headers to
 # every finished response (CORS) before the observers see it.
 Responder = Callable[[RequestContext], Response | None]
@@ -64,7 +64,7 @@ class GraphlangApp:
         self.finishers: list[Finisher] = []
         self.on_shutdown: list[Callable[[], None]] = []
         self.in_flight = 0  # requests being handled (those of a $batch each count)
-        self._answered: list[tuple[RequestContext, Response, float]] = []
+        self._answered: list[Answered] = []
         self._observation = EndOfTurn(self.observe_answered)
         if services.group_commit is not None:
             services.group_commit.alone = self._alone
@@ -73,15 +73,17 @@ class GraphlangApp:
         """Show the observers every response answered since they last looked.
 
         Called at the end of each event-loop turn, after its responses have gone out, and before anything
-        reads what the observers keep. One observer after another, each over the turn's responses: under
-        load a turn answers many requests, and the same code run over all of them in one go stays in the
-        processor's caches (docs/performance.md, step 33).
+        reads what the observers keep. One observer after another, each given all of the turn's
+        responses: under load a turn answers many requests, and the same code run over all of them in
+        one go stays in the processor's caches (docs/performance.md, step 33), and does what it does
+        once per turn (a clock read, a check of its settings) only once (step 40).
         """
         answered, self._answered = self._answered, []
+        if not answered:
+            return
         for observer in self.observers:
             try:
-                for entry in answered:
-                    observer(*entry)
+                observer(answered)
             except Exception:  # one failing observer must not keep the others from their requests
                 log.exception("an observer failed", extra={"observer": getattr(observer, "__qualname__", "")})
 

@@ -186,8 +186,8 @@ def test_inner_validation_and_routing_errors_are_the_direct_calls_errors(
 def test_observers_and_guards_see_every_inner_request(client: TestClient, tokens: Tokens) -> None:
     app: Any = client.app
     seen: list[tuple[str, str, int, Any]] = []
-    app.observers.append(lambda ctx, response, _s: seen.append(
-        (ctx.method, ctx.route, response.status_code, ctx.notes.get("batch"))))
+    app.observers.append(lambda answered: seen.extend(
+        (ctx.method, ctx.route, response.status_code, ctx.notes.get("batch")) for ctx, response, _s in answered))
 
     async def throttle_posts(ctx: RequestContext) -> Response | None:
         if ctx.method == "POST" and "batch" in ctx.notes:

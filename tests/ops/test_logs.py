@@ -18,7 +18,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from graphlang.config import Settings
-from graphlang.ops.logs import ACCESS_LOGGER, JsonFormatter, configure_logging, log_request
+from graphlang.ops.logs import ACCESS_LOGGER, JsonFormatter, configure_logging, log_requests
 from tests.e2e.process import running_graphlang
 from tests.factories import Tokens
 from tests.ops.support import LANGUAGES, call, mint_token
@@ -99,8 +99,9 @@ def test_access_lines_of_one_event_loop_turn_reach_stderr_in_one_write_at_its_en
                                 client_request_id=f"client-{n}", principal=None) for n in range(3)]
 
     async def one_turn() -> None:
-        for ctx in answered:
-            log_request(ctx, SimpleNamespace(status_code=200), 0.001)  # type: ignore[arg-type]
+        log_requests([(ctx, SimpleNamespace(status_code=200), 0.001)  # type: ignore[misc]
+                      for ctx in answered[:2]])
+        log_requests([(answered[2], SimpleNamespace(status_code=200), 0.001)])  # type: ignore[list-item]
         assert stream.writes == 0
         await asyncio.sleep(0)
         assert stream.writes == 1
@@ -124,7 +125,7 @@ def test_access_lines_waiting_for_their_turn_are_written_before_a_fork(
                           principal=None)
 
     async def fork_within_the_turn() -> None:
-        log_request(ctx, SimpleNamespace(status_code=200), 0.001)  # type: ignore[arg-type]
+        log_requests([(ctx, SimpleNamespace(status_code=200), 0.001)])  # type: ignore[list-item]
         child = os.fork()
         if child == 0:  # pragma: no cover - runs in the child
             os._exit(0)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import Scope
 
 from graphlang.auth.principal import Principal
@@ -145,3 +146,7 @@ class RequestContext:
     def require_principal(self) -> Principal:
         assert self.principal is not None, "authentication runs before handlers"
         return self.principal
+
+
+# A request, its response and the seconds it took: what observers see of each (app.py).
+Answered = tuple[RequestContext, Response, float]

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from starlette.datastructures import URL
 from starlette.responses import Response
 from starlette.types import Scope
 
-from graphlang.api.context import RequestContext
+from graphlang.api.context import Answered, RequestContext
 from graphlang.controls.notes import applied, is_control_route
 from graphlang.model.timestamps import format_ticks, now_ticks
 
@@ -113,20 +113,22 @@ class Journal:
         self._entries: deque[tuple[Any, ...]] = deque(maxlen=size)
         self.watch = watch or RetryWatch()
 
-    def observe(self, ctx: RequestContext, response: Response, seconds: float) -> None:
-        if is_control_route(ctx):
-            return
-        caller = ctx.principal.caller if ctx.principal is not None else None
-        scope = ctx.request.scope
-        mistake = None
-        if self.watch.watching(response):
-            mistake = self.watch.observe((caller or "", ctx.method, scope["path"].lower()), response, seconds)
-        # Every request is recorded and few are ever read: an entry keeps what it needs, and is
-        # rendered when the journal is read.
-        self._entries.append((
-            now_ticks(), ctx.method, _url_parts(ctx), ctx.route, response.status_code, seconds, ctx.request_id,
-            ctx.client_request_id, caller, _batch(ctx), applied(ctx), mistake,
-        ))
+    def observe(self, answered: Sequence[Answered]) -> None:
+        ticks, append, watch = now_ticks(), self._entries.append, self.watch
+        for ctx, response, seconds in answered:
+            if is_control_route(ctx):
+                continue
+            caller = ctx.principal.caller if ctx.principal is not None else None
+            mistake = None
+            if watch.watching(response):
+                mistake = watch.observe((caller or "", ctx.method, ctx.request.scope["path"].lower()), response,
+                                        seconds)
+            # Every request is recorded and few are ever read: an entry keeps what it needs, and is
+            # rendered when the journal is read. Entries of one turn's responses share its time.
+            append((
+                ticks, ctx.method, _url_parts(ctx), ctx.route, response.status_code, seconds, ctx.request_id,
+                ctx.client_request_id, caller, _batch(ctx), applied(ctx), mistake,
+            ))
 
     def entries(self) -> list[dict[str, Any]]:
         return [_rendered(entry) for entry in self._entries]

@@ -11,13 +11,14 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
 from starlette.responses import Response
 
-from graphlang.api.context import RequestContext
+from graphlang.api.context import Answered, RequestContext
 from graphlang.config import Settings
 from graphlang.ops.turns import EndOfTurn
 
@@ -40,7 +41,9 @@ def access_fields(ctx: RequestContext, response: Response, seconds: float) -> di
     }
 
 
-def log_request(ctx: RequestContext, response: Response, seconds: float) -> None:
+def log_requests(answered: Sequence[Answered]) -> None:
+    """An access line for each request; the lines of the responses one turn answered are made together,
+    at the time they are made."""
     if not access_log.isEnabledFor(logging.INFO):
         return
     handler = _json_handler
@@ -48,24 +51,27 @@ def log_request(ctx: RequestContext, response: Response, seconds: float) -> None
     if handler is not None and len(handlers) == 1 and handlers[0] is handler and not access_log.handlers:
         # The line JsonFormatter would write, without a LogRecord: making and formatting one is a
         # fifth of what a request costs. Only when that handler is the only one configured.
-        method, route, status, request_id = ctx.method, ctx.route, response.status_code, ctx.request_id
-        milliseconds = round(seconds * 1_000_000) / 1000  # as round(seconds * 1000, 3), in a third of the time
-        line = orjson.dumps({
-            "time": _iso_time(time.time()), "level": "info", "logger": ACCESS_LOGGER, "pid": _pid[0],
-            "message": ACCESS_MESSAGE % (method, route, status, milliseconds, request_id),
-            "request_id": request_id, "client_request_id": ctx.client_request_id,
-            "caller": ctx.principal.caller if ctx.principal is not None else None,
-            "route": route, "method": method, "status": status, "duration_ms": milliseconds,
-        }, option=orjson.OPT_APPEND_NEWLINE).decode()
-        _access_lines.append(line)
+        when, pid, dumps, newline = _iso_time(time.time()), _pid[0], orjson.dumps, orjson.OPT_APPEND_NEWLINE
+        for ctx, response, seconds in answered:
+            method, route, status, request_id = ctx.method, ctx.route, response.status_code, ctx.request_id
+            milliseconds = round(seconds * 1_000_000) / 1000  # as round(seconds * 1000, 3), in a third of the time
+            _access_lines.append(dumps({
+                "time": when, "level": "info", "logger": ACCESS_LOGGER, "pid": pid,
+                "message": ACCESS_MESSAGE % (method, route, status, milliseconds, request_id),
+                "request_id": request_id, "client_request_id": ctx.client_request_id,
+                "caller": ctx.principal.caller if ctx.principal is not None else None,
+                "route": route, "method": method, "status": status, "duration_ms": milliseconds,
+            }, option=newline).decode())
         _access_lines_turn.schedule()
         return
-    fields = access_fields(ctx, response, seconds)
-    arguments = (fields["method"], fields["route"], fields["status"], fields["duration_ms"], fields["request_id"])
-    # The record is made directly: Logger.info would also walk the stack to find its caller, for
-    # every request, and no format shows it.
-    access_log.handle(access_log.makeRecord(ACCESS_LOGGER, logging.INFO, "", 0, ACCESS_MESSAGE, arguments, None,
-                                            extra=fields))
+    for ctx, response, seconds in answered:
+        fields = access_fields(ctx, response, seconds)
+        arguments = (fields["method"], fields["route"], fields["status"], fields["duration_ms"],
+                     fields["request_id"])
+        # The record is made directly: Logger.info would also walk the stack to find its caller, for
+        # every request, and no format shows it.
+        access_log.handle(access_log.makeRecord(ACCESS_LOGGER, logging.INFO, "", 0, ACCESS_MESSAGE, arguments,
+                                                None, extra=fields))
 
 
 _second_cache: tuple[int, str] = (0, "")

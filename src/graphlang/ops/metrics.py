@@ -11,7 +11,7 @@ import shutil
 import tempfile
 import time
 from bisect import bisect_left
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.pool import QueuePool
 from starlette.responses import Response
 
-from graphlang.api.context import RequestContext
+from graphlang.api.context import Answered, RequestContext
 from graphlang.controls.notes import APPLIED, applied
 from graphlang.ops.turns import EndOfTurn
 
@@ -106,25 +106,27 @@ class Metrics:
         self._pending: dict[tuple[str, str, int], Tally] = {}
         self._end_of_turn = EndOfTurn(self._add_tallies)
 
-    def observe(self, ctx: RequestContext, response: Response, seconds: float) -> None:
-        method = ctx.method if ctx.method in KNOWN_METHODS else "other"
-        key = (ctx.route, method, response.status_code)
+    def observe(self, answered: Sequence[Answered]) -> None:
         # With several workers every increment of a metric is a write to a memory-mapped file under a
         # lock, three per request. Tallied here and added once per event-loop turn, they cost one
         # write per label set and latency bucket for all the requests the turn answered.
-        tally = self._pending.get(key)
-        if tally is None:
-            tally = self._pending[key] = Tally()
-        tally.count += 1
-        tally.total += seconds
-        tally.buckets[bisect_left(LATENCY_BUCKETS, seconds)] += 1  # as Histogram.observe: the first bound >= it
+        pending = self._pending
+        for ctx, response, seconds in answered:
+            method = ctx.method if ctx.method in KNOWN_METHODS else "other"
+            key = (ctx.route, method, response.status_code)
+            tally = pending.get(key)
+            if tally is None:
+                tally = pending[key] = Tally()
+            tally.count += 1
+            tally.total += seconds
+            tally.buckets[bisect_left(LATENCY_BUCKETS, seconds)] += 1  # as Histogram.observe: the first bound >= it
+            if APPLIED in ctx.notes:
+                controls = {entry.partition(":")[0] for entry in applied(ctx)}  # "throttle:user", "fault:3"
+                if "throttle" in controls:
+                    self.throttled.labels(ctx.route).inc()
+                if "fault" in controls:
+                    self.faulted.labels(ctx.route, str(response.status_code)).inc()
         self._end_of_turn.schedule()
-        if APPLIED in ctx.notes:
-            controls = {entry.partition(":")[0] for entry in applied(ctx)}  # "throttle:user", "fault:3"
-            if "throttle" in controls:
-                self.throttled.labels(ctx.route).inc()
-            if "fault" in controls:
-                self.faulted.labels(ctx.route, str(response.status_code)).inc()
 
     def flush(self) -> None:
         """Add the tallied requests to the metrics (their files, with several workers) now."""
