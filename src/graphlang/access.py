@@ -27,10 +27,8 @@ def install(app: GraphlangApp) -> None:
     report = PermissionReport()
 
     def record_permission_use(answered: Sequence[Answered]) -> None:
-        for ctx, _response, _seconds in answered:
-            check = ctx.notes.get(PERMISSION_NOTE)
-            if isinstance(check, Check) and ctx.principal is not None:
-                report.record(ctx.principal, check)
+        report.record_all((ctx.principal, check) for ctx, _response, _seconds in answered
+                          if isinstance(check := ctx.notes.get(PERMISSION_NOTE), Check) and ctx.principal is not None)
 
     async def show(ctx: RequestContext, params: Mapping[str, str]) -> Response:
         require_admin(ctx)

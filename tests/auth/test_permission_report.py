@@ -7,6 +7,9 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
+from graphlang.auth.permissions import Access, PermissionTable, Target
+from graphlang.auth.principal import Principal
+from graphlang.auth.report import PermissionReport
 from tests.factories import Tokens
 
 REPORT = "/_graphlang/permissions/report"
@@ -59,3 +62,31 @@ def test_reads_of_self_and_others_fold_into_one_permission(client: TestClient, t
 def test_the_report_needs_the_admin_token(client: TestClient, tokens: Tokens) -> None:
     assert client.get(REPORT).status_code == 401
     assert client.get(REPORT, headers=tokens.headers(scopes="User.ReadWrite.All")).status_code == 401
+
+
+def principal(upn: str, scopes: str) -> Principal:
+    return Principal("tenant", f"id-of-{upn}", upn, None, None, None, frozenset(scopes.split()), frozenset())
+
+
+def test_calls_recorded_together_count_as_each_recorded_alone() -> None:
+    table = PermissionTable()
+    alice = principal("alice@contoso.com", "User.ReadWrite.All")
+    rita = principal("rita@contoso.com", "User.Read")
+    uses = [(alice, table.check(alice, Access.READ, Target.OTHER))] * 3 + [
+        (rita, table.check(rita, Access.WRITE, Target.OTHER)),
+        (alice, table.check(alice, Access.WRITE, Target.SELF)),
+        (rita, table.check(rita, Access.READ, Target.SELF)),
+        (alice, table.check(alice, Access.READ, Target.OTHER)),
+    ]
+    together, alone = PermissionReport(), PermissionReport()
+    together.record_all(iter(uses))
+    for caller, check in uses:
+        alone.record(caller, check)
+
+    assert together.as_json()["users"] == alone.as_json()["users"]
+    report = together.as_json()
+    alices = _entry(report, "users", "userPrincipalName", "alice@contoso.com")["operations"]
+    assert {operation["operation"]: (operation["allowed"], operation["denied"]) for operation in alices} == {
+        "Reading another user's languages": (4, 0), "Changing your own languages": (1, 0)}
+    ritas = _entry(report, "users", "userPrincipalName", "rita@contoso.com")["operations"]
+    assert sorted((operation["allowed"], operation["denied"]) for operation in ritas) == [(0, 1), (1, 0)]

@@ -8,6 +8,7 @@ calls it served, and a restart starts it afresh.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,21 +62,36 @@ class PermissionReport:
         self._users: dict[str, Usage] = {}
         self.untracked = 0
 
-    def record(self, principal: Principal, check: Check) -> None:
-        usage = self._usage(principal, check.kind)
+    def record(self, principal: Principal, check: Check, calls: int = 1) -> None:
+        usage = self._usage(principal, check.kind, calls)
         if usage is None:
             return
         usage.carried |= check.held
-        (usage.allowed if check.allowed else usage.denied)[check.rule] += 1
+        (usage.allowed if check.allowed else usage.denied)[check.rule] += calls
 
-    def _usage(self, principal: Principal, kind: Kind) -> Usage | None:
+    def record_all(self, uses: Iterable[tuple[Principal, Check]]) -> None:
+        """``record`` for each, counting a caller's repeated check once with its number of calls: the
+        requests one turn answers mostly are one caller's, and a check is kept per permission set
+        (PermissionTable), so its object recurs."""
+        counted: dict[tuple[int, int], list[Any]] = {}
+        for principal, check in uses:
+            key = (id(principal), id(check))  # the list below holds both, so neither id is reused meanwhile
+            found = counted.get(key)
+            if found is None:
+                counted[key] = [principal, check, 1]
+            else:
+                found[2] += 1
+        for principal, check, calls in counted.values():
+            self.record(principal, check, calls)
+
+    def _usage(self, principal: Principal, kind: Kind, calls: int) -> Usage | None:
         table = self._apps if kind is Kind.APPLICATION else self._users
         key = principal.app_id if kind is Kind.APPLICATION else principal.user_id
         assert key is not None
         usage = table.get(key)
         if usage is None:
             if len(self._apps) + len(self._users) >= MAX_PRINCIPALS:
-                self.untracked += 1
+                self.untracked += calls
                 return None
             label = principal.app_name if kind is Kind.APPLICATION else principal.user_principal_name
             usage = table[key] = Usage(kind, principal.tenant_id, label)
