@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from graphlang.api.context import Answered, RequestContext
-from graphlang.controls.notes import applied, is_control_route
+from graphlang.controls.notes import APPLIED, applied, is_control_route
 from graphlang.model.timestamps import format_ticks, now_ticks
 
 WAIT_STATUSES = frozenset({429, 503})
@@ -123,11 +123,13 @@ class Journal:
             if watch.watching(response):
                 mistake = watch.observe((caller or "", ctx.method, ctx.request.scope["path"].lower()), response,
                                         seconds)
+            notes = ctx.notes
             # Every request is recorded and few are ever read: an entry keeps what it needs, and is
             # rendered when the journal is read. Entries of one turn's responses share its time.
             append((
                 ticks, ctx.method, _url_parts(ctx), ctx.route, response.status_code, seconds, ctx.request_id,
-                ctx.client_request_id, caller, _batch(ctx), applied(ctx), mistake,
+                ctx.client_request_id, caller, _batch(ctx) if "batch" in notes else None,
+                applied(ctx) if APPLIED in notes else (), mistake,
             ))
 
     def entries(self) -> list[dict[str, Any]]:
