@@ -114,6 +114,8 @@ _SERVED = tuple(column for column in languages.c if column.key not in ("user_id"
 # is none): a GET of another user's item in one statement instead of two.
 _OWNER = tuple((f"owner_{column.name}", column)  # labelled apart from the languages columns
                for column in (users.c.id, users.c.tenant_id, users.c.user_principal_name, users.c.display_name))
+_OWNER_KEYS = tuple(column.name for _label, column in _OWNER)  # the first columns of each row, in order
+_FIRST_SERVED = len(_OWNER)  # then the item's, its id first
 FIND_USER_WITH_LANGUAGE = UserLookup.of(
     lambda named: select(*(column.label(label) for label, column in _OWNER), *_SERVED)
     .select_from(users.outerjoin(languages, and_(languages.c.user_id == users.c.id,
@@ -270,7 +272,8 @@ class Store:
     # -- users ----------------------------------------------------------------------------------
 
     def find_user(self, tenant_id: str, ref: str) -> Row | None:
-        return self._find(FIND_USER, {"tenant_id": tenant_id, "key": ref.strip().lower()})
+        found = self._find(FIND_USER, {"tenant_id": tenant_id, "key": ref.strip().lower()})
+        return None if found is None else found[0]
 
     def find_user_with_language(self, tenant_id: str, ref: str, language_id: str, audiences: int | None
                                 ) -> tuple[Row, Row | None] | None:
@@ -280,13 +283,17 @@ class Store:
                                                      "language_id": language_id.lower(), "audiences": audiences})
         if found is None:
             return None
-        user = {column.name: found.pop(label) for label, column in _OWNER}
-        return user, (found if found["id"] is not None else None)
+        # The owner's columns straight from the driver's row (they are text and need no converting);
+        # the item's as a dict only when there is one (its id is NULL when there is none). The item's
+        # dict keeps the owner's labelled columns too, which nothing that renders it reads.
+        row = found.raw[0]
+        user = dict(zip(_OWNER_KEYS, row, strict=False))  # the row goes on with the item
+        return user, (found[0] if row[_FIRST_SERVED] is not None else None)
 
-    def _find(self, lookup: UserLookup, values: dict[str, Any]) -> dict[str, Any] | None:
+    def _find(self, lookup: UserLookup, values: dict[str, Any]) -> StoredRows | None:
         for prepared in lookup.in_order(values["key"]):
-            found = self.direct.one(prepared, values)
-            if found is not None:
+            found = self.direct.stored(prepared, values)
+            if found:
                 return found
         return None
 
