@@ -42,8 +42,11 @@ def without_invalid_host(scope: Scope) -> tuple[Scope, BadRequest | None]:
     address), so that rendering the refusal cannot trip over the header it refuses.
     """
     headers = scope["headers"]
-    invalid = next((value for name, value in headers if name == b"host" and not _is_host(value)), None)
-    if invalid is None:
+    for name, value in headers:  # a loop rather than next() over a generator: this runs for every request
+        if name == b"host" and not _is_host(value):
+            invalid: bytes = value
+            break
+    else:
         return scope, None
     kept = [(name, value) for name, value in headers if name != b"host"]
     return {**scope, "headers": kept}, BadRequest(
