@@ -61,7 +61,7 @@ def log_requests(answered: Sequence[Answered]) -> None:
                 "request_id": request_id, "client_request_id": ctx.client_request_id,
                 "caller": ctx.principal.caller if ctx.principal is not None else None,
                 "route": route, "method": method, "status": status, "duration_ms": milliseconds,
-            }, option=newline).decode())
+            }, option=newline))
         _access_lines_turn.schedule()
         return
     for ctx, response, seconds in answered:
@@ -107,7 +107,7 @@ def _write_access_lines() -> None:
         return
     # Lines another thread's event loop appends meanwhile go after these and wait for the next write.
     count = len(_access_lines)
-    text = "".join(_access_lines[:count])
+    text = b"".join(_access_lines[:count]).decode()  # one decoding for the turn's lines
     del _access_lines[:count]
     with handler.lock:  # type: ignore[union-attr]  # created with the handler
         try:
@@ -120,7 +120,7 @@ def _write_access_lines() -> None:
 # Access lines of the requests one event-loop turn answered, written together at its end: one
 # write system call per turn rather than per request. What an abrupt end of the process loses is
 # at most the lines of the turn it ended in.
-_access_lines: list[str] = []
+_access_lines: list[bytes] = []
 _access_lines_turn = EndOfTurn(_write_access_lines)
 flush_access_lines = _access_lines_turn.flush
 atexit.register(flush_access_lines)
