@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from graphlang.api.routing import Route
-from graphlang.ops.logs import flush_access_lines, log_requests
+from graphlang.ops.logs import log_requests
 from graphlang.ops.metrics import Metrics
 
 if TYPE_CHECKING:
@@ -14,9 +14,7 @@ if TYPE_CHECKING:
 
 def install(app: GraphlangApp) -> None:
     app.observers.append(log_requests)
-    app.on_shutdown.append(flush_access_lines)
     if app.services.settings.metrics:
         metrics = Metrics(app.services.engine)
         app.observers.append(metrics.observe)
-        app.on_shutdown.append(metrics.flush)
         app.add_public_routes(Route(("metrics",), {"GET": metrics.endpoint}))

@@ -6,7 +6,6 @@ or the raw path (which may carry a user principal name or query text).
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
 import sys
@@ -20,7 +19,6 @@ from starlette.responses import Response
 
 from graphlang.api.context import Answered, RequestContext
 from graphlang.config import Settings
-from graphlang.ops.turns import EndOfTurn
 
 ACCESS_LOGGER = "graphlang.access"
 ACCESS_MESSAGE = "%s %s %s %.1fms request-id=%s"
@@ -52,17 +50,18 @@ def log_requests(answered: Sequence[Answered]) -> None:
         # The line JsonFormatter would write, without a LogRecord: making and formatting one is a
         # fifth of what a request costs. Only when that handler is the only one configured.
         when, pid, dumps, newline = _iso_time(time.time()), _pid[0], orjson.dumps, orjson.OPT_APPEND_NEWLINE
+        lines: list[bytes] = []
         for ctx, response, seconds in answered:
             method, route, status, request_id = ctx.method, ctx.route, response.status_code, ctx.request_id
             milliseconds = round(seconds * 1_000_000) / 1000  # as round(seconds * 1000, 3), in a third of the time
-            _access_lines.append(dumps({
+            lines.append(dumps({
                 "time": when, "level": "info", "logger": ACCESS_LOGGER, "pid": pid,
                 "message": ACCESS_MESSAGE % (method, route, status, milliseconds, request_id),
                 "request_id": request_id, "client_request_id": ctx.client_request_id,
                 "caller": ctx.principal.caller if ctx.principal is not None else None,
                 "route": route, "method": method, "status": status, "duration_ms": milliseconds,
             }, option=newline))
-        _access_lines_turn.schedule()
+        _write(handler, b"".join(lines).decode())  # the turn's lines in one write() and one decoding
         return
     for ctx, response, seconds in answered:
         fields = access_fields(ctx, response, seconds)
@@ -101,31 +100,13 @@ def _iso_time(created: float) -> str:
 _json_handler: logging.StreamHandler[TextIO] | None = None  # set by configure_logging
 
 
-def _write_access_lines() -> None:
-    handler = _json_handler
-    if not _access_lines or handler is None:
-        return
-    # Lines another thread's event loop appends meanwhile go after these and wait for the next write.
-    count = len(_access_lines)
-    text = b"".join(_access_lines[:count]).decode()  # one decoding for the turn's lines
-    del _access_lines[:count]
+def _write(handler: logging.StreamHandler[TextIO], text: str) -> None:
     with handler.lock:  # type: ignore[union-attr]  # created with the handler
         try:
             handler.stream.write(text)
             handler.stream.flush()
         except Exception:  # noqa: BLE001 - as StreamHandler.emit: a broken stream must not break the loop
             handler.handleError(logging.makeLogRecord({"name": ACCESS_LOGGER, "msg": text}))
-
-
-# Access lines of the requests one event-loop turn answered, written together at its end: one
-# write system call per turn rather than per request. What an abrupt end of the process loses is
-# at most the lines of the turn it ended in.
-_access_lines: list[bytes] = []
-_access_lines_turn = EndOfTurn(_write_access_lines)
-flush_access_lines = _access_lines_turn.flush
-atexit.register(flush_access_lines)
-# Written before a fork, so that a worker never writes its parent's lines a second time.
-os.register_at_fork(before=flush_access_lines)
 
 
 class JsonFormatter(logging.Formatter):
@@ -148,7 +129,6 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(settings: Settings) -> None:
     """Every record to stderr, as JSON lines when ``log_json`` is on (the default)."""
     global _json_handler
-    flush_access_lines()  # to the handler they were made for
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if settings.log_json else logging.Formatter("%(message)s"))
     _json_handler = handler if settings.log_json else None

@@ -24,7 +24,6 @@ from starlette.responses import Response
 
 from graphlang.api.context import Answered, RequestContext
 from graphlang.controls.notes import APPLIED, applied
-from graphlang.ops.turns import EndOfTurn
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8"  # what generate_latest writes; every scraper reads it
@@ -103,14 +102,12 @@ class Metrics:
                                       registry=registry, multiprocess_mode="livesum")
         self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self._pool_sampled = -POOL_SAMPLE_SECONDS
-        self._pending: dict[tuple[str, str, int], Tally] = {}
-        self._end_of_turn = EndOfTurn(self._add_tallies)
 
     def observe(self, answered: Sequence[Answered]) -> None:
         # With several workers every increment of a metric is a write to a memory-mapped file under a
-        # lock, three per request. Tallied here and added once per event-loop turn, they cost one
-        # write per label set and latency bucket for all the requests the turn answered.
-        pending = self._pending
+        # lock, three per request. Tallied here and added together, the requests a turn answered cost
+        # one write per label set and latency bucket.
+        pending: dict[tuple[str, str, int], Tally] = {}
         for ctx, response, seconds in answered:
             method = ctx.method if ctx.method in KNOWN_METHODS else "other"
             key = (ctx.route, method, response.status_code)
@@ -126,19 +123,14 @@ class Metrics:
                     self.throttled.labels(ctx.route).inc()
                 if "fault" in controls:
                     self.faulted.labels(ctx.route, str(response.status_code)).inc()
-        self._end_of_turn.schedule()
+        self._add_tallies(pending)
 
-    def flush(self) -> None:
-        """Add the tallied requests to the metrics (their files, with several workers) now."""
-        self._end_of_turn.flush()
-
-    def _add_tallies(self) -> None:
+    def _add_tallies(self, pending: Mapping[tuple[str, str, int], Tally]) -> None:
         if self.across_processes and (now := time.monotonic()) - self._pool_sampled >= POOL_SAMPLE_SECONDS:
             # A scrape samples the pool of the worker it reaches; the other workers report the state
             # they noted at most a moment ago, as they finished a turn of requests.
             self._pool_sampled = now
             self.sample_pool()
-        pending, self._pending = self._pending, {}
         for key, tally in pending.items():
             children = self._children.get(key)
             if children is None:  # labels() takes a lock and builds its key on every call: keep the children
@@ -163,7 +155,6 @@ class Metrics:
         self.pool_checked_out.set(pool.checkedout())
 
     def exposition(self) -> bytes:
-        self.flush()
         self.sample_pool()
         if not self.across_processes:
             return bytes(generate_latest(self.registry))

@@ -1,9 +1,9 @@
 """Work done once per event-loop turn for all the requests the turn answered.
 
 Under load one turn of the event loop answers many requests (every connection that had one
-ready). What each of them would otherwise write on its own (an access line, a metric sample in a
-shared file) is kept in memory and written once, at the end of the turn, a moment after the
-responses.
+ready). The application shows its observers (the access log, metrics, the journal) the turn's
+responses together at its end, a moment after the responses have gone out, so that what each request
+would otherwise write on its own (an access line, a metric sample in a shared file) is written once.
 """
 
 from __future__ import annotations
