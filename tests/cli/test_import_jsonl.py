@@ -237,3 +237,19 @@ def test_worker_processes_yield_the_cpu_to_the_process_that_stores() -> None:
     with bulk_import.line_readers() as readers:
         worker = readers.submit(os.getpriority, os.PRIO_PROCESS, 0).result()
     assert worker > os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def test_an_item_imported_again_with_other_values_is_read_with_them(
+        make_client: MakeClient, tokens: Tokens, settings: Settings, stored_url: str, tmp_path: Path) -> None:
+    # Same ids, version and timestamps, other values: a server that rendered the first import's item
+    # must not answer with that rendering (every row an import stores gets a new write id).
+    client = make_client(database_url=stored_url)
+    stamps = {"createdDateTime": "2024-05-01T10:00:00Z", "lastModifiedDateTime": "2024-05-01T10:00:00Z"}
+    reader = tokens.headers(upn=ADMIN_READER, scopes="User.Read.All")
+    for tag in ("en-US", "de-DE"):
+        path = write(tmp_path, lines(user(ADELE, "adele@contoso.com", tenantId=TENANT),
+                                     language(ADELE, id=ENGLISH, tag=tag, **stamps)))
+        assert graphlang(settings, stored_url, "import", str(path)).exit_code == 0
+        assert read_item(client, tokens, ADELE, ENGLISH)["tag"] == tag
+        listed = client.get(f"/beta/users/{ADELE}/profile/languages", headers=reader).json()["value"]
+        assert [item["tag"] for item in listed] == [tag]

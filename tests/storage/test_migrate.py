@@ -8,9 +8,11 @@ import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
 
 from graphlang.config import Settings
 from graphlang.services import create_services
@@ -97,3 +99,79 @@ def test_a_serving_process_on_a_migrated_database_does_not_import_alembic(
                           timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == []
+
+
+def _languages_shape(engine: Engine) -> tuple[list[tuple[str, tuple[str | None, ...]]], list[Any]]:
+    found = inspect(engine)
+    indexes = sorted((str(index["name"]), tuple(index["column_names"])) for index in found.get_indexes("languages"))
+    return indexes, found.get_foreign_keys("languages")
+
+
+def test_0005_gives_every_language_stored_before_it_a_write_id_of_its_own(empty_database: str) -> None:
+    engine = make_engine(empty_database)
+    try:
+        migrate.upgrade(engine, "0004")
+        before = _languages_shape(engine)
+        user = {"id": "u1", "tenant_id": "t", "user_principal_name": "a@b", "upn_key": "a@b", "created_ticks": 1}
+        item = {"user_id": "u1", "created_ticks": 1, "modified_ticks": 1, "version": 1}
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO users (id, tenant_id, user_principal_name, upn_key, created_ticks) "
+                              "VALUES (:id, :tenant_id, :user_principal_name, :upn_key, :created_ticks)"), user)
+            conn.execute(text("INSERT INTO languages (id, user_id, created_ticks, modified_ticks, version) "
+                              "VALUES (:id, :user_id, :created_ticks, :modified_ticks, :version)"),
+                         [{**item, "id": f"l{number}"} for number in range(3)])
+        migrate.upgrade(engine)
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO languages (id, user_id, created_ticks, modified_ticks, version) "
+                              "VALUES ('l3', :user_id, :created_ticks, :modified_ticks, :version)"), item)
+            write_ids = conn.execute(text("SELECT write_id FROM languages")).scalars().all()
+        assert len(set(write_ids)) == 4
+        assert None not in write_ids
+        assert _languages_shape(engine) == before  # the table made again on SQLite keeps its indexes and keys
+    finally:
+        engine.dispose()
+
+
+def test_after_0005_an_update_that_leaves_the_write_id_gets_a_new_one_and_one_that_sets_it_keeps_it(
+        empty_database: str) -> None:
+    # As an older graphlang's updates (during a rolling upgrade) and an operator's by hand leave it.
+    engine = make_engine(empty_database)
+    try:
+        migrate.upgrade(engine)
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO users (id, tenant_id, user_principal_name, upn_key, created_ticks) "
+                              "VALUES ('u1', 't', 'a@b', 'a@b', 1)"))
+            conn.execute(text("INSERT INTO languages (id, user_id, created_ticks, modified_ticks, version) "
+                              "VALUES ('l1', 'u1', 1, 1, 1)"))
+
+        def write_id() -> int:
+            with engine.connect() as conn:
+                return int(conn.execute(text("SELECT write_id FROM languages")).scalar_one())
+
+        first = write_id()
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE languages SET tag = 'en-US'"))
+        second = write_id()
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE languages SET tag = 'de-DE', write_id = 42"))
+        assert len({first, second, 42}) == 3
+        assert write_id() == 42
+    finally:
+        engine.dispose()
+
+
+def test_0005_downgrades_to_0004_and_upgrades_again(empty_database: str) -> None:
+    engine = make_engine(empty_database)
+    try:
+        migrate.upgrade(engine)
+        from alembic import command
+
+        config = migrate._config()
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0004")
+        assert "write_id" not in {column["name"] for column in inspect(engine).get_columns("languages")}
+        migrate.upgrade(engine)
+        assert "write_id" in {column["name"] for column in inspect(engine).get_columns("languages")}
+    finally:
+        engine.dispose()

@@ -19,7 +19,8 @@ from graphlang.api.targets import TargetUser, resolve_target
 from graphlang.auth.permissions import Access
 from graphlang.auth.principal import Principal
 from graphlang.errors import LanguageNotFound
-from graphlang.model.serialize import collection_items, etag_of, rendered_entity, to_json_object
+from graphlang.model.renderings import RENDERINGS, Rendering
+from graphlang.model.serialize import etag_of, to_json_object
 from graphlang.model.validation import body_id, parse_changes
 from graphlang.odata import Scope, parse_query
 
@@ -48,11 +49,19 @@ def _context_url(ctx: RequestContext, target: TargetUser, select: tuple[str, ...
 def entity_response(ctx: RequestContext, target: TargetUser, row: Mapping[str, Any], status: int = 200,
                     select: tuple[str, ...] | None = None,
                     headers: Mapping[str, str] | None = None) -> Response:
-    context = _context_url(ctx, target, select, entity=True)
-    headers = {"ETag": etag_of(row), **(headers or {})}
     if select is None:
-        return serialized_json_response(rendered_entity(context, row), status, headers)
-    return json_response(ctx, {"@odata.context": context, **to_json_object(row, select)}, status, headers)
+        return rendered_response(ctx, target, RENDERINGS.of(row), status, headers)
+    context = _context_url(ctx, target, select, entity=True)
+    return json_response(ctx, {"@odata.context": context, **to_json_object(row, select)}, status,
+                         {"ETag": etag_of(row), **(headers or {})})
+
+
+def rendered_response(ctx: RequestContext, target: TargetUser, rendering: Rendering, status: int = 200,
+                      headers: Mapping[str, str] | None = None) -> Response:
+    """``entity_response`` of a whole item already rendered."""
+    context = _context_url(ctx, target, None, entity=True)
+    return serialized_json_response(rendering.entity_body(context), status,
+                                    {"ETag": rendering.etag, **(headers or {})})
 
 
 async def list_languages(ctx: RequestContext, params: Mapping[str, str]) -> Response:
@@ -62,7 +71,7 @@ async def list_languages(ctx: RequestContext, params: Mapping[str, str]) -> Resp
     body = {
         "@odata.context": _context_url(ctx, target, options.select, entity=False),
         **page.annotations(),
-        "value": collection_items(page.rows, options.select),
+        "value": page.items(options.select),
     }
     return json_response(ctx, body)
 
@@ -78,15 +87,20 @@ async def count_languages(ctx: RequestContext, params: Mapping[str, str]) -> Res
 
 async def get_language(ctx: RequestContext, params: Mapping[str, str]) -> Response:
     options = parse_query(ctx.query, query_limits(ctx), scope=Scope.ITEM)
-    target = await resolve_target(ctx, params, Access.READ, params["language"])
+    language_id = params["language"]
+    services = ctx.services
+    if options.select is not None:  # a part of the item: read it whole, and pick
+        target = await resolve_target(ctx, params, Access.READ)
+        row = await services.read(services.store.read_language, target.id, language_id, target.audiences)
+        return entity_response(ctx, target, row, select=options.select)
+    target = await resolve_target(ctx, params, Access.READ, language_id)
     if not target.prefetched:
-        row = await ctx.services.read(ctx.services.store.read_language, target.id, params["language"],
-                                      target.audiences)
+        rendering = await services.read(services.store.rendered_language, target.id, language_id, target.audiences)
     elif target.language is None:
-        raise LanguageNotFound(params["language"])
+        raise LanguageNotFound(language_id)
     else:
-        row = target.language
-    return entity_response(ctx, target, row, select=options.select)
+        rendering = target.language
+    return rendered_response(ctx, target, rendering)
 
 
 async def create_language(ctx: RequestContext, params: Mapping[str, str]) -> Response:

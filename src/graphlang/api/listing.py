@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import orjson
+
 from graphlang.api.context import RequestContext
+from graphlang.model.renderings import Rendering, collection_items
 from graphlang.odata import skiptoken
 from graphlang.odata.compiler import Condition
 from graphlang.odata.keyset import check_position, row_position, seek_after
@@ -48,6 +51,13 @@ class Page:
     rows: Sequence[Row]
     count: int | None
     next_link: str | None
+    rendered: Sequence[Rendering] | None = None  # the whole items, instead of rows
+
+    def items(self, select: Sequence[str] | None) -> list[orjson.Fragment] | list[dict[str, Any]]:
+        """The collection's ``value``."""
+        if self.rendered is not None:
+            return [rendering.fragment for rendering in self.rendered]
+        return collection_items(self.rows, select)
 
     def annotations(self) -> dict[str, Any]:
         """The control information that precedes ``value``."""
@@ -87,7 +97,13 @@ async def read_page(ctx: RequestContext, user_id: str, options: QueryOptions,
     rows: Sequence[Row]
     if options.where is None and options.orderby is None and not options.skip and options.skiptoken is None \
             and not options.count:
-        rows = await services.read(services.store.first_page, user_id, audiences, size + 1)
+        if options.select is not None:
+            rows = await services.read(services.store.first_page, user_id, audiences, size + 1)
+        else:
+            found = await services.read(services.store.rendered_first_page, user_id, audiences, size + 1)
+            if isinstance(found, list):  # the whole collection, rendered before
+                return Page((), None, None, found)
+            rows = found
     else:
         conditions = list(where)
         if options.skiptoken is not None:

@@ -15,7 +15,7 @@ from graphlang.api.rendering import json_response
 from graphlang.api.routing import Route
 from graphlang.api.targets import resolve_target
 from graphlang.auth.permissions import Access
-from graphlang.model.serialize import rendered_item
+from graphlang.model.renderings import collection_items
 from graphlang.storage.store import ListPlan
 
 
@@ -25,7 +25,7 @@ async def get_profile(ctx: RequestContext, params: Mapping[str, str]) -> Respons
     body = {
         "@odata.context": f"{ctx.service_root}/$metadata#users('{target.id}')/profile/$entity",
         "id": target.id,
-        "languages": [rendered_item(row) for row in rows],
+        "languages": collection_items(rows),
     }
     return json_response(ctx, body)
 

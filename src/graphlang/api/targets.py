@@ -21,6 +21,7 @@ from graphlang.auth.permissions import Access, Check, Target, denial_message, re
 from graphlang.auth.principal import Principal
 from graphlang.auth.visibility import addressable_tenants, admitted_by, others_audiences, readable_audiences
 from graphlang.errors import Forbidden, Unauthenticated, UserNotFound
+from graphlang.model.renderings import Rendering
 from graphlang.storage.store import Row, Store
 
 log = logging.getLogger("graphlang.auth")
@@ -39,9 +40,9 @@ class TargetUser:
     visible: tuple[ColumnElement[bool], ...] = ()
     # The same as allowedAudiences bits, any of which admits the caller; None: every item.
     audiences: int | None = None
-    # The item a request named, when it was read together with the user (None: not visible to the
-    # caller, or none such); see ``prefetched``.
-    language: Row | None = None
+    # The rendering of the item a request named, when it was read together with the user (None: not
+    # visible to the caller, or none such); see ``prefetched``.
+    language: Rendering | None = None
     prefetched: bool = False
 
 
@@ -105,8 +106,8 @@ def find_addressable(store: Store, tenants: Sequence[str], ref: str) -> Row | No
 
 async def resolve_target(ctx: RequestContext, params: Mapping[str, str], access: Access,
                          language_id: str | None = None) -> TargetUser:
-    """The user a request names, after the permission check. For a read of another user's item,
-    ``language_id`` lets the item come with the user, in one statement (``TargetUser.prefetched``)."""
+    """The user a request names, after the permission check. For a read of another user's whole item,
+    ``language_id`` lets the item's rendering come with the user (``TargetUser.prefetched``)."""
     principal = ctx.require_principal()
     ref = params.get("user")
     if ref is None:
@@ -138,7 +139,7 @@ async def resolve_target(ctx: RequestContext, params: Mapping[str, str], access:
     return _other_user(principal, ref, row, audiences)
 
 
-def _other_user(principal: Principal, ref: str, row: Row, audiences: int | None, language: Row | None = None,
+def _other_user(principal: Principal, ref: str, row: Row, audiences: int | None, language: Rendering | None = None,
                 *, prefetched: bool = False) -> TargetUser:
     return TargetUser(
         id=row["id"],

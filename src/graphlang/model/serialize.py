@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from functools import lru_cache
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -74,72 +72,18 @@ def etag_of(row: Row) -> str:
 def to_json_object(row: Row, select: Iterable[str] | None = None) -> dict[str, Any]:
     """The entity as a dict, with only ``select``'s properties when it is given."""
     if select is None:
-        return _whole(row)
+        return whole_entity(row)
     out: dict[str, Any] = {"@odata.etag": etag_of(row)}
     for name in select:
         out[name] = RENDERERS[name](row)
     return out
 
 
-# Every column ``_whole`` reads, and nothing else: a row's values of these determine its rendering.
-RENDERED_COLUMNS = ("id", "version", "allowed_audiences", "confidence_score", "user_has_verified_accuracy",
-                    "created_ticks", "created_by", "modified_ticks", "last_modified_by", "source", "sources",
-                    "is_searchable", "display_name", "tag", "spoken", "written", "reading", "proficiency",
-                    "thumbnail_url")
-_rendered_values = operator.itemgetter(*RENDERED_COLUMNS)
-
-
-def rendered_item(row: Row) -> orjson.Fragment:
-    """The whole entity, already serialized, for a collection's ``value``."""
-    return orjson.Fragment(_rendered(_rendered_values(row)))
-
-
-def collection_items(rows: Sequence[Row], select: Iterable[str] | None = None
-                     ) -> list[orjson.Fragment] | list[dict[str, Any]]:
-    """A collection's ``value``: each whole entity already serialized, or its selected properties."""
-    if select is not None:
-        return [to_json_object(row, select) for row in rows]
-    # Rows the database driver's tuples still hold (storage's StoredRows) render from those: an item
-    # seen before is then found without making its dict, or the key of ``_rendered``, at all.
-    raw: Sequence[tuple[Any, ...]] | None = getattr(rows, "raw", None)
-    if raw is None:
-        return [rendered_item(row) for row in rows]
-    convert: Callable[[tuple[Any, ...]], Row] = getattr(rows, "convert")  # noqa: B009 - known to be there
-    return [_fragment_from_driver(convert, values) for values in raw]
-
-
-def rendered_entity(context: str, row: Row) -> bytes:
-    """The whole entity as a response body: ``@odata.context`` first, then what ``to_json_object``
-    gives, byte for byte as ``orjson.dumps`` would write the two together."""
-    # A view of the rendering after its opening brace: the one copy is the concatenation's.
-    return b'{"@odata.context":' + orjson.dumps(context) + b"," + memoryview(_rendered(_rendered_values(row)))[1:]
-
-
-@lru_cache(maxsize=2048)  # about 1.5 KB an item with its key: 3 MB at most per process
-def _rendered(values: tuple[Any, ...]) -> bytes:
-    # A profile's items are read far more often than they change, and rendering one costs several
-    # times what finding it here does. The key is every value the rendering reads
-    # (RENDERED_COLUMNS), so a changed item, whatever changed it, is rendered afresh. Booleans come
-    # from the database drivers as bool (SQLAlchemy's processors), never as the 1/0 a key would take
-    # for equal. What is kept is a copy of the exact size: orjson's own result keeps the 8 KB it was
-    # written in.
-    return bytes(memoryview(orjson.dumps(_whole(dict(zip(RENDERED_COLUMNS, values, strict=True))))))
-
-
-@lru_cache(maxsize=2048)  # its fragments hold _rendered's own bytes: about 0.3 KB an item for the key
-def _fragment_from_driver(convert: Callable[[tuple[Any, ...]], Row], values: tuple[Any, ...]) -> orjson.Fragment:
-    # ``values`` is a row as the driver gave it, which ``convert`` makes the dict that is rendered:
-    # the same values, so the same rendering, from the same converter (one per statement and
-    # database, so a driver's 1 and another's True never share a key). A whole REAL that SQLite hands
-    # back as 1 equals the 1.0 another row holds, and both render as 1.
-    return orjson.Fragment(_rendered(_rendered_values(convert(values))))
-
-
-def _whole(row: Row) -> dict[str, Any]:
-    # Every property, written out rather than looked up in RENDERERS: this runs for every item of
-    # every response. The stored JSON values (written by orjson) go into the response as they are,
-    # as orjson fragments, instead of being parsed only to be serialized again. tests/model pins
-    # the serialized result to RENDERERS'.
+def whole_entity(row: Row) -> dict[str, Any]:
+    """Every property, written out rather than looked up in RENDERERS (tests/model holds the two
+    equal): this runs for every item a process renders."""
+    # The stored JSON values (written by orjson) go into the response as they are, as orjson
+    # fragments, instead of being parsed only to be serialized again.
     audiences = row["allowed_audiences"]
     levels = enums.LEVEL_NAMES
     spoken, written, reading, proficiency = row["spoken"], row["written"], row["reading"], row["proficiency"]

@@ -18,8 +18,33 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 metadata = MetaData()
+
+
+class new_write_id(FunctionElement[int]):
+    """A random 63-bit number, drawn by the database for each row it is evaluated for.
+
+    Random rather than counted: every instance draws its own without sharing a counter, and one item's
+    two writes draw the same number with a chance of one in 2**52 (PostgreSQL's ``random()`` has 52
+    bits; SQLite's has 64)."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(new_write_id)
+def _sqlite_random(_element: new_write_id, _compiler: SQLCompiler, **_kw: object) -> str:
+    return "random()"
+
+
+@compiles(new_write_id, "postgresql")
+def _postgres_random(_element: new_write_id, _compiler: SQLCompiler, **_kw: object) -> str:
+    return "CAST(random() * 9.2e18 AS BIGINT)"  # below 2**63, so the cast never overflows
+
 
 
 def ordinal(text_type: String) -> String:
@@ -75,6 +100,10 @@ languages = Table(
     Column("created_ticks", BigInteger, nullable=False),
     Column("modified_ticks", BigInteger, nullable=False),
     Column("version", Integer, nullable=False),
+    # New at every write of the row (the database's default for a row stored, and each UPDATE sets
+    # one): with the id it names one content of the item, under which a process keeps its rendering
+    # (model/renderings.py). No response shows it, and snapshots do not carry it.
+    Column("write_id", BigInteger, nullable=False, server_default=new_write_id(), info={"exported": False}),
     # The default order (createdDateTime, id) within one user's collection, for keyset paging.
     Index("ix_languages_user_created", "user_id", "created_ticks", "id"),
     Index("ix_languages_user_tag", "user_id", "tag_key"),

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from graphlang.model.timestamps import now_ticks
 from graphlang.storage.schema import apps, languages, users
-from graphlang.storage.store import Store, new_language, oldest_with_tag
+from graphlang.storage.store import EVERY_UPDATE, Store, new_language, oldest_with_tag
 
 
 @dataclass(frozen=True)
@@ -106,8 +106,7 @@ def _put_language(conn: Connection, user: SeedUser, language: SeedLanguage) -> i
     existing = _matching(conn, user, language)
     if existing is not None:
         conn.execute(update(languages).where(languages.c.id == existing).values(
-            **language.changes, last_modified_by=user.actor, modified_ticks=now_ticks(),
-            version=languages.c.version + 1))
+            **language.changes, last_modified_by=user.actor, modified_ticks=now_ticks(), **EVERY_UPDATE))
         return 0
     conn.execute(insert(languages).values(**new_language(user.id, language.changes, user.actor,
                                                          language.language_id)))

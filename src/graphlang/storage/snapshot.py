@@ -48,9 +48,18 @@ class TableRows:
     rows: Iterable[Sequence[Any]]
 
 
+def _columns(table: Table) -> tuple[Column[Any], ...]:
+    """The columns a snapshot carries: all but those the database manages for itself (a language's
+    write id, which each row stored by an import gets anew)."""
+    return tuple(column for column in table.columns if column.info.get("exported", True))
+
+
+COLUMNS = {str(table.name): _columns(table) for table in TABLES}
+
+
 def _holds_json(table: Table) -> tuple[bool, ...]:
     """Per column, whether it holds JSON as bytes."""
-    return tuple(isinstance(column.type, LargeBinary) for column in table.columns)
+    return tuple(isinstance(column.type, LargeBinary) for column in COLUMNS[table.name])
 
 
 def _exported(holds_json: Sequence[bool], row: Sequence[Any]) -> list[Any]:
@@ -88,9 +97,10 @@ def write_snapshot(store: Store, out: IO[bytes]) -> Counts:
     with _consistent_read(store) as conn:
         for index, table in enumerate(TABLES):
             prefix = b"," if index else b""
-            columns = orjson.dumps(list(table.columns.keys()))
+            carried = COLUMNS[table.name]
+            columns = orjson.dumps([column.key for column in carried])
             out.write(prefix + b'\n"' + table.name.encode() + b'":{"columns":' + columns + b',"rows":[')
-            query = select(table).order_by(*table.primary_key.columns)
+            query = select(*carried).order_by(*table.primary_key.columns)
             holds_json = _holds_json(table)
             count = 0
             for row in conn.execute(query, execution_options={"yield_per": BATCH_ROWS}):
@@ -136,10 +146,12 @@ def _checked_columns(part: TableRows) -> Table:
     if table is None:
         raise SnapshotError(f"The snapshot has a table '{part.name}' that this graphlang does not know; "
                             f"the tables are {', '.join(BY_NAME)}.")
+    carried = {column.key for column in COLUMNS[table.name]}
     for name in part.columns:
-        if not isinstance(name, str) or name not in table.columns:
-            raise SnapshotError(f"The snapshot's table '{part.name}' has a column {name!r} that the table "
-                                "does not have.")
+        if not isinstance(name, str) or name not in carried:
+            names = ", ".join(column.key for column in COLUMNS[part.name])
+            raise SnapshotError(f"The snapshot's table '{part.name}' has a column {name!r}, which snapshots "
+                                f"of it do not have; they have {names}.")
     return table
 
 

@@ -23,11 +23,12 @@ from sqlalchemy.sql.selectable import Select
 
 from graphlang.errors import EntityTagMismatch, GraphError, LanguageNotFound
 from graphlang.model.enums import DEFAULT_AUDIENCES
+from graphlang.model.renderings import RENDERINGS, Rendering
 from graphlang.model.tags import display_name_for
 from graphlang.model.timestamps import now_ticks
 from graphlang.storage.engine import WRITE_OPTION
 from graphlang.storage.prepared import DirectConnections, Prepared, StoredRows
-from graphlang.storage.schema import apps, languages, signing_keys, users
+from graphlang.storage.schema import apps, languages, new_write_id, signing_keys, users
 
 Row = Mapping[Any, Any]
 USER_NAMESPACE = uuid.UUID("6f1c2e56-2d1b-4c1e-9a57-7a1f0c8e4b21")
@@ -110,22 +111,32 @@ FIND_USER = UserLookup.of(lambda named: select(users).where(named))
 # The columns of an item that a read answers with: all but the owner's id and the tag's matching key,
 # which no response shows (two values fewer to fetch and convert for every item read).
 _SERVED = tuple(column for column in languages.c if column.key not in ("user_id", "tag_key"))
-# The owner, found as FIND_USER finds it, and one item of theirs the reader sees (NULLs when there
-# is none): a GET of another user's item in one statement instead of two.
+# An item's key: what names one content of it, under which its rendering is kept (model/renderings.py).
+_KEY_COLUMNS = (languages.c.id, languages.c.write_id)
+# The owner, found as FIND_USER finds it, and the key of one item of theirs the reader sees (NULLs when
+# there is none): a GET of another user's item in one statement, and a second only for an item this
+# process has not rendered.
 _OWNER = tuple((f"owner_{column.name}", column)  # labelled apart from the languages columns
                for column in (users.c.id, users.c.tenant_id, users.c.user_principal_name, users.c.display_name))
 _OWNER_KEYS = tuple(column.name for _label, column in _OWNER)  # the first columns of each row, in order
-_FIRST_SERVED = len(_OWNER)  # then the item's, its id first
+_FIRST_KEY = len(_OWNER)  # then the item's key
 FIND_USER_WITH_LANGUAGE = UserLookup.of(
-    lambda named: select(*(column.label(label) for label, column in _OWNER), *_SERVED)
+    lambda named: select(*(column.label(label) for label, column in _OWNER), *_KEY_COLUMNS)
     .select_from(users.outerjoin(languages, and_(languages.c.user_id == users.c.id,
                                                  languages.c.id == bindparam("language_id"), _READABLE)))
     .where(named))
-READ_LANGUAGE = Prepared(select(*_SERVED).where(
-    languages.c.user_id == bindparam("user_id"), languages.c.id == bindparam("language_id"), _READABLE))
-FIRST_PAGE = Prepared(
-    select(*_SERVED).where(languages.c.user_id == bindparam("user_id"), _READABLE)
-    .order_by(languages.c.created_ticks, languages.c.id).limit(bindparam("limit", type_=Integer)))
+_ONE_ITEM = (languages.c.user_id == bindparam("user_id"), languages.c.id == bindparam("language_id"), _READABLE)
+READ_LANGUAGE = Prepared(select(*_SERVED).where(*_ONE_ITEM))
+READ_LANGUAGE_KEY = Prepared(select(*_KEY_COLUMNS).where(*_ONE_ITEM))
+
+
+def _first_page(*columns: ColumnElement[Any]) -> Prepared:
+    return Prepared(select(*columns).where(languages.c.user_id == bindparam("user_id"), _READABLE)
+                    .order_by(languages.c.created_ticks, languages.c.id).limit(bindparam("limit", type_=Integer)))
+
+
+FIRST_PAGE = _first_page(*_SERVED)
+FIRST_PAGE_KEYS = _first_page(*_KEY_COLUMNS)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -149,10 +160,17 @@ def _version_binds(precondition: Precondition | None, language_id: str) -> tuple
 
 # Writes of one item, prepared once per shape: the columns a PATCH sets, and how many versions an
 # If-Match names (none: any version; zero: no tag of this item, so nothing matches).
-_COLUMNS = tuple(column.name for column in languages.columns)
+# Every column a new row is given, but those the database gives it (its write id).
+_COLUMNS = tuple(column.name for column in languages.columns if column.server_default is None)
 _INSERT_BINDS = tuple((f"v_{name}", name) for name in _COLUMNS)  # formatted once, not on every insert
 INSERT_LANGUAGE = Prepared(insert(languages).values({name: bindparam(bind) for bind, name in _INSERT_BINDS})
                            .returning(*languages.columns))
+
+
+# What every UPDATE of a language sets besides its changes: a new version (its ETag) and a new write id
+# (the key of its rendering, model/renderings.py). An update that left the write id would be served as
+# it was before by every process that had rendered it.
+EVERY_UPDATE: Mapping[str, ColumnElement[Any]] = {"version": languages.c.version + 1, "write_id": new_write_id()}
 
 
 def _this_item(versions: int | None) -> list[ColumnElement[bool]]:
@@ -169,7 +187,7 @@ def _update_statement(columns: tuple[str, ...], versions: int | None) -> Prepare
     return Prepared(
         update(languages).where(*_this_item(versions))
         .values({**{name: bindparam(f"v_{name}") for name in columns}, "last_modified_by": bindparam("w_actor"),
-                 "modified_ticks": bindparam("w_ticks"), "version": languages.c.version + 1})
+                 "modified_ticks": bindparam("w_ticks"), **EVERY_UPDATE})
         .returning(*languages.columns))
 
 
@@ -276,19 +294,25 @@ class Store:
         return None if found is None else found[0]
 
     def find_user_with_language(self, tenant_id: str, ref: str, language_id: str, audiences: int | None
-                                ) -> tuple[Row, Row | None] | None:
-        """``find_user`` and, when the user exists, ``read_language`` of theirs (None when the reader
-        does not see it), in one statement."""
+                                ) -> tuple[Row, Rendering | None] | None:
+        """``find_user`` and, when the user exists, ``rendered_language`` of theirs (None when the reader
+        does not see it): one statement when this process has rendered the item before."""
+        language_id = language_id.lower()
         found = self._find(FIND_USER_WITH_LANGUAGE, {"tenant_id": tenant_id, "key": ref.strip().lower(),
-                                                     "language_id": language_id.lower(), "audiences": audiences})
+                                                     "language_id": language_id, "audiences": audiences})
         if found is None:
             return None
-        # The owner's columns straight from the driver's row (they are text and need no converting);
-        # the item's as a dict only when there is one (its id is NULL when there is none). The item's
-        # dict keeps the owner's labelled columns too, which nothing that renders it reads.
+        # Straight from the driver's row: the owner's columns and the item's key need no converting.
         row = found.raw[0]
-        user = dict(zip(_OWNER_KEYS, row, strict=False))  # the row goes on with the item
-        return user, (found[0] if row[_FIRST_SERVED] is not None else None)
+        user = dict(zip(_OWNER_KEYS, row, strict=False))  # the row goes on with the item's key
+        if row[_FIRST_KEY] is None:
+            return user, None
+        rendering = RENDERINGS.get(row[_FIRST_KEY:])
+        if rendering is None:
+            item = self.direct.one(READ_LANGUAGE, {"user_id": user["id"], "language_id": language_id,
+                                                   "audiences": audiences})
+            rendering = None if item is None else RENDERINGS.of(item)
+        return user, rendering
 
     def _find(self, lookup: UserLookup, values: dict[str, Any]) -> StoredRows | None:
         for prepared in lookup.in_order(values["key"]):
@@ -362,9 +386,29 @@ class Store:
             raise LanguageNotFound(language_id)
         return row
 
+    def rendered_language(self, user_id: str, language_id: str, audiences: int | None) -> Rendering:
+        """``read_language``'s item rendered: its columns are read only when this process has not
+        rendered it before."""
+        values = {"user_id": user_id, "language_id": language_id.lower(), "audiences": audiences}
+        keys = self.direct.stored(READ_LANGUAGE_KEY, values).raw
+        if not keys:
+            raise LanguageNotFound(language_id)
+        return RENDERINGS.get(keys[0]) or RENDERINGS.of(self.read_language(user_id, language_id, audiences))
+
     def first_page(self, user_id: str, audiences: int | None, limit: int) -> StoredRows:
         """The first ``limit`` items the reader sees, in the default order (createdDateTime, id)."""
         return self.direct.stored(FIRST_PAGE, {"user_id": user_id, "audiences": audiences, "limit": limit})
+
+    def rendered_first_page(self, user_id: str, audiences: int | None, limit: int) -> list[Rendering] | StoredRows:
+        """``first_page`` rendered, when it holds fewer than ``limit`` items (nothing follows it) and this
+        process has rendered every one of them before; otherwise ``first_page`` itself."""
+        values = {"user_id": user_id, "audiences": audiences, "limit": limit}
+        keys = self.direct.stored(FIRST_PAGE_KEYS, values).raw
+        if len(keys) < limit:
+            found = RENDERINGS.all_of(keys)
+            if found is not None:
+                return found
+        return self.direct.stored(FIRST_PAGE, values)
 
     def list_languages(self, user_id: str, plan: ListPlan) -> list[Row]:
         query = (
