@@ -71,7 +71,7 @@ class Renderings:
         rendering = Rendering(etag_of(row), body, orjson.Fragment(body))
         with self._lock:
             held = self._held
-            if key not in held and len(held) >= self.capacity:
+            if held and key not in held and len(held) >= self.capacity:
                 del held[next(iter(held))]  # dicts keep insertion order: the oldest
             held[key] = rendering
         return rendering
