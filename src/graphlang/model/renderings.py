@@ -1,9 +1,10 @@
 """A process's renderings of items, kept under each item's (id, write id).
 
 A profile's items are read far more often than they change, and rendering one costs several times
-what finding it costs. Every write of a row gives it a new write id (storage/schema.py), so an id and a
-write id name one content of an item for ever: a rendering kept under them is never stale, whatever
-wrote the row (a request, an import, a restore, a seed, another instance). Reads therefore fetch the
+what finding it costs. Every write of a row gives it a new write id (storage/schema.py, migration
+0005), so an id and a write id name one content of an item for ever: a rendering kept under them is
+never stale, whatever wrote the row (a request, an import, a restore, a seed, another instance, an
+operator's UPDATE by hand). Reads therefore fetch the
 pair first, and the item's other columns only for an item this process has not rendered yet: fetching
 a column from SQLite costs as much as looking a rendering up (docs/performance.md, step 45).
 """
