@@ -77,10 +77,6 @@ class Renderings:
             held[key] = rendering
         return rendering
 
-    def clear(self) -> None:
-        with self._lock:
-            self._held.clear()
-
 
 RENDERINGS = Renderings()
 

@@ -34,8 +34,8 @@ Converter = Callable[[Sequence[Any]], dict[str, Any]]
 class StoredRows(Sequence[dict[str, Any]]):
     """Rows as dicts, each made from the driver's tuple when it is asked for.
 
-    ``raw`` keeps the tuples and ``convert`` makes a dict of one. A tuple holds every value its dict
-    is made from, so a cache may key on it as it is, and skip making the dict at all.
+    ``raw`` keeps the tuples and ``convert`` makes a dict of one: columns that need no converting (an
+    item's id and write id, an owner's text) are read from the tuples as they are, without the dicts.
     """
 
     __slots__ = ("convert", "raw")

@@ -23,7 +23,7 @@ from sqlalchemy.sql.selectable import Select
 
 from graphlang.errors import EntityTagMismatch, GraphError, LanguageNotFound
 from graphlang.model.enums import DEFAULT_AUDIENCES
-from graphlang.model.renderings import RENDERINGS, Rendering
+from graphlang.model.renderings import RENDERINGS, Key, Rendering
 from graphlang.model.tags import display_name_for
 from graphlang.model.timestamps import now_ticks
 from graphlang.storage.engine import WRITE_OPTION
@@ -168,8 +168,8 @@ INSERT_LANGUAGE = Prepared(insert(languages).values({name: bindparam(bind) for b
 
 
 # What every UPDATE of a language sets besides its changes: a new version (its ETag) and a new write id
-# (the key of its rendering, model/renderings.py). An update that left the write id would be served as
-# it was before by every process that had rendered it.
+# (the key of its rendering, model/renderings.py). Migration 0005's trigger would give an update that
+# left the write id a new one too, but on SQLite by writing the row a second time.
 EVERY_UPDATE: Mapping[str, ColumnElement[Any]] = {"version": languages.c.version + 1, "write_id": new_write_id()}
 
 
@@ -307,12 +307,7 @@ class Store:
         user = dict(zip(_OWNER_KEYS, row, strict=False))  # the row goes on with the item's key
         if row[_FIRST_KEY] is None:
             return user, None
-        rendering = RENDERINGS.get(row[_FIRST_KEY:])
-        if rendering is None:
-            item = self.direct.one(READ_LANGUAGE, {"user_id": user["id"], "language_id": language_id,
-                                                   "audiences": audiences})
-            rendering = None if item is None else RENDERINGS.of(item)
-        return user, rendering
+        return user, self._rendering(row[_FIRST_KEY:], user["id"], language_id, audiences)
 
     def _find(self, lookup: UserLookup, values: dict[str, Any]) -> StoredRows | None:
         for prepared in lookup.in_order(values["key"]):
@@ -391,9 +386,21 @@ class Store:
         rendered it before."""
         values = {"user_id": user_id, "language_id": language_id.lower(), "audiences": audiences}
         keys = self.direct.stored(READ_LANGUAGE_KEY, values).raw
-        if not keys:
+        rendering = self._rendering(keys[0], user_id, language_id, audiences) if keys else None
+        if rendering is None:
             raise LanguageNotFound(language_id)
-        return RENDERINGS.get(keys[0]) or RENDERINGS.of(self.read_language(user_id, language_id, audiences))
+        return rendering
+
+    def _rendering(self, key: Key, user_id: str, language_id: str, audiences: int | None
+                   ) -> Rendering | None:
+        """The rendering kept under an item's key, else the item read whole and rendered (None when it
+        is gone since its key was read)."""
+        found = RENDERINGS.get(key)
+        if found is None:
+            item = self.direct.one(READ_LANGUAGE, {"user_id": user_id, "language_id": language_id.lower(),
+                                                   "audiences": audiences})
+            found = None if item is None else RENDERINGS.of(item)
+        return found
 
     def first_page(self, user_id: str, audiences: int | None, limit: int) -> StoredRows:
         """The first ``limit`` items the reader sees, in the default order (createdDateTime, id)."""
