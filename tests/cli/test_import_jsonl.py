@@ -178,8 +178,9 @@ def test_the_snapshot_format_is_still_recognised(settings: Settings, stored_url:
 
 
 def test_worker_processes_read_a_large_file_to_the_same_rows(
-        settings: Settings, stored_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bulk_import, "BLOCK_LINES", 3)  # many blocks, so owners are often in another block
+        settings: Settings, stored_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Blocks of one or two lines, so owners are often in another block.
+    monkeypatch.setattr(bulk_import, "BLOCK_BYTES", 200)
     # Workers that hold no user in mind: the owner of every language is found by this process.
     monkeypatch.setattr(jsonlines, "RECENT_USERS", 0)
     ids = [f"00000000-0000-4000-8000-{number:012d}" for number in range(8)]
@@ -193,44 +194,76 @@ def test_worker_processes_read_a_large_file_to_the_same_rows(
     entries += [language(user_id, id=f"10000000-0000-4000-8000-{99 - number:012d}", tag="en-US",
                          createdDateTime="2024-05-01T10:00:00Z", **settable[number])
                 for number, user_id in enumerate(reversed(ids))]
-    content = [line.encode() for line in lines(*entries).splitlines(keepends=True)]
+    text = lines(*entries)
+    content = [line.encode() for line in text.splitlines(keepends=True)]
     services = create_services(replace(settings, database_url=stored_url), auto_migrate=True)
     try:
         read_here = bulk_import.load_json_lines(services.store, content, TENANT)
         here = exported_tables(settings, stored_url)
         with bulk_import.line_readers() as readers:
-            by_workers = bulk_import.load_json_lines(services.store, content, TENANT, readers)
+            by_workers = bulk_import.load_json_lines_file(services.store, write(tmp_path, text), TENANT, readers)
             assert by_workers == read_here == {"users": 8, "languages": 8}
             assert exported_tables(settings, stored_url)["languages"] == here["languages"]
-            later_user = [line.encode() for line in lines(language(ids[0], tag="en-US"), *entries[:1]).splitlines()]
+            later_user = write(tmp_path, lines(language(ids[0], tag="en-US"), *entries[:1]), "later.jsonl")
             with pytest.raises(JsonLinesError, match=f"Line 1: the member 'userId' names the user '{ids[0]}'"):
-                bulk_import.load_json_lines(services.store, later_user, TENANT, readers)
+                bulk_import.load_json_lines_file(services.store, later_user, TENANT, readers)
     finally:
         services.close()
     assert exported_tables(settings, stored_url)["languages"] == here["languages"]
 
 
-@pytest.mark.parametrize("block_lines", [None, 2500], ids=["read here", "read by workers"])
+@pytest.mark.parametrize("block_lines", [None, 3000], ids=["read here", "read by workers"])
 def test_a_refused_row_deep_in_a_batch_is_named_by_its_line(
-        settings: Settings, stored_url: str, monkeypatch: pytest.MonkeyPatch, block_lines: int | None) -> None:
+        settings: Settings, stored_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        block_lines: int | None) -> None:
     ids = [f"20000000-0000-4000-8000-{number:012d}" for number in range(7000)]
     entries = [user(ADELE, "adele@contoso.com")] + [language(ADELE, id=item, tag="en-US") for item in ids]
-    # Line 4900 repeats the id of line 4323: both in one worker's block, and in one batch.
+    # Line 4900 repeats the id of line 4323: both in one worker's block (lines 3001 to 6000), and in one batch.
     entries.insert(4899, language(ADELE, id=ids[4321], tag="fr-FR"))
-    content = [line.encode() for line in lines(*entries).splitlines(keepends=True)]
+    text = lines(*entries)
+    content = [line.encode() for line in text.splitlines(keepends=True)]
     services = create_services(replace(settings, database_url=stored_url), auto_migrate=True)
     try:
         if block_lines is None:
             with pytest.raises(BulkLoadError, match=r"^Line 4900 cannot be stored: "):
                 bulk_import.load_json_lines(services.store, content, TENANT)
         else:
-            monkeypatch.setattr(bulk_import, "BLOCK_LINES", block_lines)
+            monkeypatch.setattr(bulk_import, "BLOCK_BYTES", len(b"".join(content[1:block_lines + 1])))
             with bulk_import.line_readers() as readers, \
                     pytest.raises(BulkLoadError, match=r"^Line 4900 cannot be stored: "):
-                bulk_import.load_json_lines(services.store, content, TENANT, readers)
+                bulk_import.load_json_lines_file(services.store, write(tmp_path, text), TENANT, readers)
         assert exported_tables(settings, stored_url)["languages"]["rows"] == []
     finally:
         services.close()
+
+
+@pytest.mark.parametrize(("ending", "last_blocks"), [
+    ("\n", [(4, b"c\nd\ne\nf\n")]),
+    ("", [(4, b"c\nd\ne\n"), (7, b"f")]),  # the last line is read without a newline too
+], ids=["ends with a newline", "ends without one"])
+def test_a_file_is_cut_into_blocks_of_whole_lines_numbered_from_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ending: str, last_blocks: list[tuple[int, bytes]]) -> None:
+    monkeypatch.setattr(bulk_import, "BLOCK_BYTES", 10)
+    path = write(tmp_path, "a\n" + "b" * 25 + "\n\n" + "c\nd\ne\nf" + ending)
+    data = path.read_bytes()
+    with path.open("rb") as file:
+        blocks = [(first, data[offset:offset + size]) for first, offset, size in bulk_import._blocks(file)]
+    # A line longer than a block is a block of its own, with the blank line after it.
+    assert blocks == [(1, b"a\n"), (2, b"b" * 25 + b"\n\n"), *last_blocks]
+
+
+def test_a_line_without_a_newline_at_the_end_of_a_large_file_is_read(
+        settings: Settings, stored_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk_import, "BLOCK_BYTES", 100)
+    text = lines(user(ADELE, "adele@contoso.com"), language(ADELE, tag="en-US"), language(ADELE, tag="fr-FR"))
+    services = create_services(replace(settings, database_url=stored_url), auto_migrate=True)
+    try:
+        with bulk_import.line_readers() as readers:
+            counts = bulk_import.load_json_lines_file(services.store, write(tmp_path, text.rstrip("\n")), TENANT,
+                                                      readers)
+    finally:
+        services.close()
+    assert counts == {"users": 1, "languages": 2}
 
 
 def test_worker_processes_yield_the_cpu_to_the_process_that_stores() -> None:

@@ -82,17 +82,22 @@ def _opened(file: Path) -> Iterator[IO[bytes]]:
         yield source
 
 
-def _import_json_lines(settings: Settings, lines: Iterable[bytes], size: int | None) -> None:
-    from graphlang.controls.bulk_import import PARALLEL_BYTES, line_readers, load_json_lines
+def _import_json_lines(settings: Settings, lines: Iterable[bytes], file: Path | None) -> None:
+    """``file``: the lines' file, when they come from one (a large one is read by worker processes)."""
+    from graphlang.controls.bulk_import import PARALLEL_BYTES, line_readers, load_json_lines, load_json_lines_file
     from graphlang.controls.jsonlines import JsonLinesError
     from graphlang.storage.bulk import BulkLoadError
 
     with ExitStack() as stack:
         # Workers for a large file start first: no database connection may be forked.
-        readers = stack.enter_context(line_readers()) if size is not None and size >= PARALLEL_BYTES else None
+        large = file is not None and file.stat().st_size >= PARALLEL_BYTES
+        readers = stack.enter_context(line_readers()) if large else None
         services = stack.enter_context(_stored_services(settings))
         try:
-            counts = load_json_lines(services.store, lines, settings.tenant, readers)
+            if file is not None and readers is not None:
+                counts = load_json_lines_file(services.store, file, settings.tenant, readers)
+            else:
+                counts = load_json_lines(services.store, lines, settings.tenant)
         except (JsonLinesError, BulkLoadError) as exc:
             raise click.ClickException(f"{exc} Nothing was imported.") from exc
     click.echo(f"imported {_summary(counts)}")
@@ -113,8 +118,8 @@ def import_state(ctx: click.Context, file: Path) -> None:
     with _opened(file) as source:
         first = source.readline()
         if file.suffix.lower() in JSON_LINES_SUFFIXES or looks_like_json_lines(first):
-            size = file.stat().st_size if str(file) != "-" and file.is_file() else None
-            _import_json_lines(settings_of(ctx), itertools.chain([first], source), size)
+            regular = str(file) != "-" and file.is_file()
+            _import_json_lines(settings_of(ctx), itertools.chain([first], source), file if regular else None)
             return
         document = _document(first + source.read(), name)
     with _stored_services(settings_of(ctx)) as services:

@@ -3,14 +3,15 @@
 Reading and checking lines is Python work of several microseconds a line, storing them is mostly
 SQLite's; for millions of lines both would queue behind one interpreter lock. A large file is
 therefore read in blocks by worker processes (forked before the database is opened), while this
-process stores the blocks, in file order, as they come back. A worker cannot see what the others
-read, so a language whose user it has not seen comes back with its owner pending, and is checked
-here against the users stored before it.
+process stores the blocks, in file order, as they come back. This process only finds where each
+block's lines begin and end: a worker reads its block from the file itself, so the lines never pass
+through a pipe. A worker cannot see what the others read, so a language whose user it has not seen
+comes back with its owner pending, and is checked here against the users stored before it.
 """
 
 from __future__ import annotations
 
-import itertools
+import gc
 import os
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator
@@ -18,7 +19,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from graphlang.controls.jsonlines import (
     CREATED_BY,
@@ -36,7 +38,7 @@ from graphlang.model.timestamps import now_ticks
 from graphlang.storage.bulk import BulkLoad, replacing_people
 from graphlang.storage.store import Store
 
-BLOCK_LINES = 20_000
+BLOCK_BYTES = 6 * 1024 * 1024  # about 20,000 lines of a typical file
 MAX_BLOCKS_IN_FLIGHT = 6  # read ahead of storing, within bounds: a block is a few megabytes
 PARALLEL_BYTES = 32 * 1024 * 1024  # smaller files are read here: starting workers would cost more
 # Storing, in this process, is what a load waits for; workers that yield the CPU to it keep up anyway.
@@ -61,28 +63,55 @@ def line_readers() -> Iterator[ProcessPoolExecutor]:
     """Worker processes, one per CPU, started at once: call this before opening any database
     connection, so that no connection (and no thread) is ever forked."""
     workers = max(1, len(os.sched_getaffinity(0)))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"), initializer=os.nice,
-                             initargs=(READER_NICENESS,)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"),
+                             initializer=_start_reader) as pool:
         for started in [pool.submit(os.getpid) for _ in range(workers)]:
             started.result()
         yield pool
 
 
-def load_json_lines(store: Store, lines: Iterable[bytes], default_tenant: str,
-                    readers: ProcessPoolExecutor | None = None) -> dict[str, int]:
+def _start_reader() -> None:
+    os.nice(READER_NICENESS)
+    gc.disable()  # see _without_collections; a worker's blocks are all it holds
+
+
+@contextmanager
+def _without_collections() -> Iterator[None]:
+    """No garbage collection while rows are loaded. The rows of batches and blocks waiting their turn
+    make collections run every few hundred rows and go through all of them, about a quarter of the
+    time taken to receive a block; rows are tuples of strings and numbers, which form no cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def load_json_lines(store: Store, lines: Iterable[bytes], default_tenant: str) -> dict[str, int]:
     """Replace every user and language with the lines' records, in one transaction; returns the counts."""
-    now = now_ticks()
-    with replacing_people(store) as load:
+    with _without_collections(), replacing_people(store) as load:
         owners = _Owners(load)
-        if readers is None:
-            reader = LineReader(default_tenant, now, owners.find)
-            for number, line in enumerate(lines, 1):
-                record = reader.read(number, line)
-                if record is not None:
-                    owners.store(number, record.kind, record.columns, record.values, record.pending_owner)
-        else:
-            for block in _read_in_parallel(readers, lines, default_tenant, now):
-                owners.store_block(block)
+        reader = LineReader(default_tenant, now_ticks(), owners.find)
+        for number, line in enumerate(lines, 1):
+            record = reader.read(number, line)
+            if record is not None:
+                owners.store(number, record.kind, record.columns, record.values, record.pending_owner)
+    return _counts(load)
+
+
+def load_json_lines_file(store: Store, path: Path, default_tenant: str, readers: ProcessPoolExecutor
+                         ) -> dict[str, int]:
+    """``load_json_lines`` for a file, which the ``readers`` read in blocks."""
+    with _without_collections(), replacing_people(store) as load:
+        owners = _Owners(load)
+        for block in _read_in_parallel(readers, path, default_tenant, now_ticks()):
+            owners.store_block(block)
+    return _counts(load)
+
+
+def _counts(load: BulkLoad) -> dict[str, int]:
     return {"users": load.counts["user"], "languages": load.counts["language"]}
 
 
@@ -144,41 +173,51 @@ def _earlier_in_block(block: Block, user_id: str, line: int) -> tuple[str, str |
     return None
 
 
-def _read_in_parallel(readers: ProcessPoolExecutor, lines: Iterable[bytes], default_tenant: str, now: int
-                      ) -> Iterator[Block]:
-    """The blocks of ``lines`` as the workers read them, in file order; a worker's error is raised."""
-    source = iter(lines)
+def _read_in_parallel(readers: ProcessPoolExecutor, path: Path, default_tenant: str, now: int) -> Iterator[Block]:
+    """The blocks of the file as the workers read them, in file order; a worker's error is raised."""
     in_flight: deque[Future[Block]] = deque()
-    first = 1
-    while chunk := list(itertools.islice(source, BLOCK_LINES)):
-        in_flight.append(readers.submit(_read_block, default_tenant, now, first, _packed(chunk)))
-        first += len(chunk)
-        if len(in_flight) > MAX_BLOCKS_IN_FLIGHT:
-            yield in_flight.popleft().result()
+    with path.open("rb") as file:
+        for first, offset, size in _blocks(file):
+            in_flight.append(readers.submit(_read_block, default_tenant, now, str(path), first, offset, size))
+            if len(in_flight) > MAX_BLOCKS_IN_FLIGHT:
+                yield in_flight.popleft().result()
     while in_flight:
         yield in_flight.popleft().result()
 
 
-def _packed(chunk: list[bytes]) -> bytes | list[bytes]:
-    """Lines as read from a file (each ending in a newline) as one string, which crosses to a worker
-    several times faster than a list of them; other lines as they are."""
-    packed = b"".join(chunk)
-    return packed if packed.count(b"\n") == len(chunk) else chunk
+def _blocks(file: BinaryIO) -> Iterator[tuple[int, int, int]]:
+    """A file in blocks of whole lines of about BLOCK_BYTES: (the number of its first line, where it
+    begins, its length). A line longer than that is a block of its own."""
+    first = 1
+    offset = 0
+    rest = b""
+    while chunk := file.read(BLOCK_BYTES):
+        data = rest + chunk
+        end = data.rfind(b"\n") + 1
+        if end:
+            yield first, offset, end
+            first += data.count(b"\n", 0, end)
+            offset += end
+        rest = data[end:]
+    if rest:
+        yield first, offset, len(rest)
 
 
 _worker_reader: LineReader | None = None
 
 
-def _read_block(default_tenant: str, now: int, first: int, chunk: bytes | list[bytes]) -> Block:
+def _read_block(default_tenant: str, now: int, path: str, first: int, offset: int, size: int) -> Block:
     """In a worker: read one block. Its reader lives on, so the users of its earlier blocks are known."""
     global _worker_reader
     if _worker_reader is None or _worker_reader.now != now:
         _worker_reader = LineReader(default_tenant, now, None)
-    if isinstance(chunk, bytes):
-        chunk = chunk.split(b"\n")
-        chunk.pop()  # what follows the last newline: nothing
+    with open(path, "rb") as file:
+        file.seek(offset)
+        lines = file.read(size).split(b"\n")
+    if not lines[-1]:
+        lines.pop()  # what follows the block's last newline: nothing (but the last line of a file may have none)
     block = Block()
-    for number, line in enumerate(chunk, first):
+    for number, line in enumerate(lines, first):
         record = _worker_reader.read(number, line)
         if record is None:
             continue
