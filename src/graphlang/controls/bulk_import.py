@@ -97,7 +97,7 @@ def load_json_lines(store: Store, lines: Iterable[bytes], default_tenant: str) -
         for number, line in enumerate(lines, 1):
             record = reader.read(number, line)
             if record is not None:
-                owners.store(number, record.kind, record.columns, record.values, record.pending_owner)
+                owners.store(number, *record)
     return _counts(load)
 
 
@@ -217,22 +217,28 @@ def _read_block(default_tenant: str, now: int, path: str, first: int, offset: in
     if not lines[-1]:
         lines.pop()  # what follows the block's last newline: nothing (but the last line of a file may have none)
     block = Block()
+    read = _worker_reader.read
+    # A reader gives one tuple for each set of columns: rows like the last one's join its group at once.
+    last: Columns = ()
+    rows: list[tuple[Any, ...]] = []
+    numbers: list[int] = []
     for number, line in enumerate(lines, first):
-        record = _worker_reader.read(number, line)
+        record = read(number, line)
         if record is None:
             continue
-        if record.kind == "user":
-            block.users.append(record.values)
+        kind, columns, values, pending_owner = record
+        if kind == "user":
+            block.users.append(values)
             block.user_lines.append(number)
             continue
-        rows = block.languages.get(record.columns)
-        if rows is None:
-            rows = block.languages[record.columns] = []
-            block.language_lines[record.columns] = []
-        if record.pending_owner is not None:
-            block.pending.append((record.columns, len(rows), record.pending_owner))
-        rows.append(record.values)
-        block.language_lines[record.columns].append(number)
+        if columns is not last:
+            rows = block.languages.setdefault(columns, [])
+            numbers = block.language_lines.setdefault(columns, [])
+            last = columns
+        if pending_owner is not None:
+            block.pending.append((columns, len(rows), pending_owner))
+        rows.append(values)
+        numbers.append(number)
     _in_id_order(block)
     return block
 
