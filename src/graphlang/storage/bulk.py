@@ -28,8 +28,9 @@ BATCH_ROWS = 5000
 MAX_IN_FLIGHT = 4  # batches handed to the writer and not yet stored: bounds the memory a load takes
 CACHE_KIB = 256 * 1024  # SQLite page cache for the load: the primary key index takes random inserts
 # The index builds' sorter keeps a page cache's worth of keys in memory: smaller runs of them are
-# sorted by its threads while the table is read (then merged), where one large run is sorted by one.
-SORT_CACHE_KIB = 32 * 1024
+# sorted by its threads while the table is read (then merged), where one large run is sorted by one,
+# and a run this small is sorted within the CPU's caches (an index of 5M rows: 32 MB 9.3 s, 2 MB 6.4–6.8 s).
+SORT_CACHE_KIB = 2 * 1024
 SORTER_THREADS = 2
 # The index builds read the whole table once per index: through a memory map, without a system call
 # and a copy per page. (SQLite caps the map, at 2 GiB unless built otherwise.) Not for the load
