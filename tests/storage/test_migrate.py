@@ -120,7 +120,7 @@ def test_0005_gives_every_language_stored_before_it_a_write_id_of_its_own(empty_
             conn.execute(text("INSERT INTO languages (id, user_id, created_ticks, modified_ticks, version) "
                               "VALUES (:id, :user_id, :created_ticks, :modified_ticks, :version)"),
                          [{**item, "id": f"l{number}"} for number in range(3)])
-        migrate.upgrade(engine)
+        migrate.upgrade(engine, "0005")
         with engine.begin() as conn:
             conn.execute(text("INSERT INTO languages (id, user_id, created_ticks, modified_ticks, version) "
                               "VALUES ('l3', :user_id, :created_ticks, :modified_ticks, :version)"), item)
@@ -173,5 +173,26 @@ def test_0005_downgrades_to_0004_and_upgrades_again(empty_database: str) -> None
         assert "write_id" not in {column["name"] for column in inspect(engine).get_columns("languages")}
         migrate.upgrade(engine)
         assert "write_id" in {column["name"] for column in inspect(engine).get_columns("languages")}
+    finally:
+        engine.dispose()
+
+
+def test_0006_drops_the_index_on_user_and_tag_and_its_downgrade_makes_it_again(empty_database: str) -> None:
+    engine = make_engine(empty_database)
+    try:
+        migrate.upgrade(engine, "0005")
+        before = _languages_shape(engine)
+        migrate.upgrade(engine)
+        indexes, keys = _languages_shape(engine)
+        dropped = [index for index in before[0] if index not in indexes]
+        assert dropped == [("ix_languages_user_tag", ("user_id", "tag_key"))]
+        assert keys == before[1]
+        from alembic import command
+
+        config = migrate._config()
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0005")
+        assert _languages_shape(engine) == before
     finally:
         engine.dispose()

@@ -8,6 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from graphlang.services import Services
+from graphlang.storage.store import oldest_with_tag
 from tests.api.support import ME, create
 from tests.factories import Tokens
 from tests.odata.support import sql_statements
@@ -88,3 +89,13 @@ def test_a_filtered_page_seeks_the_users_rows_in_the_default_order(
         assert seeks_one_users_rows(text, "ix_languages_user_created"), text
         assert "SCAN languages" not in text and "Seq Scan" not in text, text
         assert "TEMP B-TREE" not in text and "Sort" not in text, text
+
+
+def test_an_upsert_looks_for_a_tag_among_the_users_rows_in_the_default_order(services: Services) -> None:
+    # The first row with the tag in that order is the one an upsert takes: no index on the tag, no sort.
+    with sql_statements(services.engine) as statements, services.engine.connect() as conn:
+        oldest_with_tag(conn, "6f8e2b4a-1c3d-4e5f-8a9b-0c1d2e3f4a5b", "fr-fr")
+    ((statement, parameters),) = statements
+    text = plan(services, statement, parameters)
+    assert seeks_one_users_rows(text, "ix_languages_user_created"), text
+    assert "TEMP B-TREE" not in text and "Sort" not in text, text

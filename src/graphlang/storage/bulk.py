@@ -29,7 +29,7 @@ MAX_IN_FLIGHT = 4  # batches handed to the writer and not yet stored: bounds the
 CACHE_KIB = 256 * 1024  # SQLite page cache for the load: the primary key index takes random inserts
 # The index builds' sorter keeps a page cache's worth of keys in memory: smaller runs of them are
 # sorted by its threads while the table is read (then merged), where one large run is sorted by one,
-# and a run this small is sorted within the CPU's caches (an index of 5M rows: 32 MB 9.3 s, 2 MB 6.4–6.8 s).
+# and a run this small is sorted within the CPU's caches (an index of 5M rows: 32 MB 9.3 s, 2 MB 6.4 to 6.8 s).
 SORT_CACHE_KIB = 2 * 1024
 SORTER_THREADS = 2
 # The index builds read the whole table once per index: through a memory map, without a system call
