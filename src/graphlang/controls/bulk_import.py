@@ -190,17 +190,19 @@ def _blocks(file: BinaryIO) -> Iterator[tuple[int, int, int]]:
     begins, its length). A line longer than that is a block of its own."""
     first = 1
     offset = 0
-    rest = b""
+    carried = 0  # bytes read after the last newline: the beginning of a line that goes on
     while chunk := file.read(BLOCK_BYTES):
-        data = rest + chunk
-        end = data.rfind(b"\n") + 1
-        if end:
-            yield first, offset, end
-            first += data.count(b"\n", 0, end)
-            offset += end
-        rest = data[end:]
-    if rest:
-        yield first, offset, len(rest)
+        end = chunk.rfind(b"\n") + 1
+        if not end:
+            carried += len(chunk)
+            continue
+        size = carried + end
+        yield first, offset, size
+        first += chunk.count(b"\n", 0, end)  # what was carried holds no newline
+        offset += size
+        carried = len(chunk) - end
+    if carried:
+        yield first, offset, carried
 
 
 _worker_reader: LineReader | None = None
