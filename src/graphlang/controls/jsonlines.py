@@ -43,8 +43,8 @@ SETTABLE_COLUMNS = (
 LANGUAGE_TAIL = ("created_by", "last_modified_by", "created_ticks", "modified_ticks", "version")
 LANGUAGE_COLUMNS = LANGUAGE_HEAD + SETTABLE_COLUMNS + LANGUAGE_TAIL
 USER_MEMBERS = frozenset({"type", "id", "tenantId", "userPrincipalName", "displayName"})
-MEMO_TYPES = (str, bool, int, float)
-NUMBERS = (bool, int, float)
+NUMBERS = (bool, int, float)  # equal to one another across types: True == 1 == 1.0
+MEMO_TYPES = (str, *NUMBERS)
 MEMO_SIZE = 100_000
 RECENT_USERS = 10_000  # owners remembered for their languages' default createdBy; others are looked up
 
