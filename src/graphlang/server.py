@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 import sys
 from typing import Any
@@ -86,6 +87,11 @@ def serve_app(app: GraphlangApp, settings: Settings, sock: socket.socket) -> Non
     # whole switch interval (5 ms by default), with every other writer waiting. A shorter interval
     # hands the lock over sooner; it costs nothing while no other thread wants it.
     sys.setswitchinterval(GIL_SWITCH_SECONDS)
+    # What is alive now (modules, the app, its services) lives as long as the process. Frozen, the
+    # collector never walks it again: left in, the oldest generation's collections walked some 70,000
+    # objects under load, pausing every request of the worker for 40-70 ms.
+    gc.collect()
+    gc.freeze()
     config = uvicorn.Config(
         app,
         lifespan="on",
