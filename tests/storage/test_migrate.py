@@ -177,22 +177,27 @@ def test_0005_downgrades_to_0004_and_upgrades_again(empty_database: str) -> None
         engine.dispose()
 
 
-def test_0006_drops_the_index_on_user_and_tag_and_its_downgrade_makes_it_again(empty_database: str) -> None:
+@pytest.mark.parametrize(("revision", "dropped"), [
+    ("0006", ("ix_languages_user_tag", ("user_id", "tag_key"))),
+    ("0007", ("ix_languages_user_modified", ("user_id", "modified_ticks", "id"))),
+])
+def test_an_index_dropping_migration_drops_its_index_and_its_downgrade_makes_it_again(
+        empty_database: str, revision: str, dropped: tuple[str, tuple[str, ...]]) -> None:
+    previous = f"{int(revision) - 1:04d}"
     engine = make_engine(empty_database)
     try:
-        migrate.upgrade(engine, "0005")
+        migrate.upgrade(engine, previous)
         before = _languages_shape(engine)
-        migrate.upgrade(engine)
+        migrate.upgrade(engine, revision)
         indexes, keys = _languages_shape(engine)
-        dropped = [index for index in before[0] if index not in indexes]
-        assert dropped == [("ix_languages_user_tag", ("user_id", "tag_key"))]
+        assert [index for index in before[0] if index not in indexes] == [dropped]
         assert keys == before[1]
         from alembic import command
 
         config = migrate._config()
         with engine.begin() as conn:
             config.attributes["connection"] = conn
-            command.downgrade(config, "0005")
+            command.downgrade(config, previous)
         assert _languages_shape(engine) == before
     finally:
         engine.dispose()

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 # The newest migration under migrations/versions; a test holds it equal to Alembic's script head.
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 VERSION_TABLE = "alembic_version"  # Alembic's default, which migrations/env.py keeps
 _VERSIONS = table(VERSION_TABLE, column("version_num"))
 

@@ -106,10 +106,11 @@ languages = Table(
     Column("write_id", BigInteger, nullable=False, server_default=new_write_id(), info={"exported": False}),
     # The default order (createdDateTime, id) within one user's collection, for keyset paging.
     Index("ix_languages_user_created", "user_id", "created_ticks", "id"),
-    Index("ix_languages_user_modified", "user_id", "modified_ticks", "id"),
-    # No index per $filter property, nor on tag_key: a user's collection is a few rows, so a filtered
-    # page, and an upsert looking for a tag, read them through ix_languages_user_created (migration
-    # 0004 dropped the ones 0003 added, and 0006 the one on (user_id, tag_key)).
+    # No index per $filter property, nor on tag_key or modified_ticks: a user's collection is a few
+    # rows, so a filtered page, an upsert looking for a tag and a page in lastModifiedDateTime order
+    # read them through ix_languages_user_created (migration 0004 dropped the ones 0003 added, 0006
+    # the one on (user_id, tag_key), and 0007 the one on (user_id, modified_ticks, id), which every
+    # write moved).
 )
 
 # The emulator's token-signing keys, for instances that share nothing but the database.
