@@ -1,4 +1,5 @@
-"""List queries read an index range in the requested order: no scan of the table, no sort of it."""
+"""List queries read one user's index range, never the table: in the requested order, or sorted when it is
+lastModifiedDateTime (a user's few rows, migration 0007)."""
 
 from __future__ import annotations
 
