@@ -118,6 +118,41 @@ def test_a_failing_write_rolls_back_alone(on_file: Services) -> None:
     assert stored_tags(on_file) == ["de-DE", "fr-FR"]
 
 
+def test_a_one_statement_write_whose_statement_fails_is_undone_alone_in_its_batch(on_file: Services) -> None:
+    """No savepoint of its own: SQLite undoes the failing statement, and the batch goes on."""
+    assert on_file.group_commit is not None
+    nobody = "00000000-0000-4000-8000-00000000dead"
+
+    def create_for_nobody() -> Any:
+        return on_file.store.create_language(nobody, {"tag": "it-IT", "tag_key": "it-it"}, ACTOR)
+
+    first, failing, last = in_one_batch(on_file.group_commit,
+                                        [create(on_file, "de-DE"), create_for_nobody, create(on_file, "fr-FR")])
+    assert first.result(10)["tag"] == "de-DE"
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        failing.result(10)
+    assert last.result(10)["tag"] == "fr-FR"
+    assert stored_tags(on_file) == ["de-DE", "fr-FR"]
+
+
+def test_one_statement_writes_in_a_batch_take_no_savepoint(on_file: Services) -> None:
+    assert on_file.group_commit is not None
+    statements: list[str] = []
+
+    def trace_the_writer() -> None:
+        with on_file.store.writing() as conn:
+            conn.connection.driver_connection.set_trace_callback(statements.append)
+
+    on_file.group_commit.submit(trace_the_writer).result(10)
+    statements.clear()  # that write's own end
+    language = on_file.group_commit.submit(create(on_file, "de-DE")).result(10)["id"]
+    on_file.group_commit.submit(on_file.store.update_language, OWNER, language, {"spoken": 1}, ACTOR).result(10)
+    on_file.group_commit.submit(on_file.store.delete_language, OWNER, language).result(10)
+    kinds = {statement.split()[0] for statement in statements}
+    assert {"INSERT", "UPDATE", "DELETE", "COMMIT"} <= kinds
+    assert not kinds & {"SAVEPOINT", "RELEASE"}
+
+
 def fails_at_commit(services: Services) -> Callable[[], None]:
     """A write that succeeds alone and fails its whole transaction at COMMIT: a language of a user
     who does not exist, with the foreign key checked only then."""

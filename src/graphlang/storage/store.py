@@ -252,11 +252,17 @@ class Store:
             conn.rollback()
 
     @contextmanager
-    def writing(self) -> Iterator[Connection]:
+    def writing(self, *, one_statement: bool = False) -> Iterator[Connection]:
+        """A write transaction, or in a group commit's batch a savepoint of the batch's transaction.
+        A write of ``one_statement`` (after which nothing that can fail is left) needs no savepoint:
+        SQLite undoes a failing statement by itself, and the transaction goes on."""
         shared = getattr(self._batch, "conn", None)
         if shared is None:
             with self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
                 yield conn
+            return
+        if one_statement:
+            yield shared
             return
         # A group commit's batch: this write is one savepoint of its transaction, issued on the DBAPI
         # connection (SQLAlchemy's own costs more than the write it wraps), here rather than in a
@@ -436,19 +442,19 @@ class Store:
     # -- languages: writes ----------------------------------------------------------------------
 
     def create_language(self, user_id: str, changes: Mapping[str, Any], actor: bytes) -> Row:
-        with self.writing() as conn:
+        with self.writing(one_statement=True) as conn:
             self._lock_user(conn, user_id)
             return self._insert(conn, user_id, changes, actor)
 
     def update_language(self, user_id: str, language_id: str, changes: Mapping[str, Any], actor: bytes,
                         precondition: Precondition | None = None) -> Row:
-        with self.writing() as conn:
+        with self.writing(one_statement=True) as conn:
             self._lock_user(conn, user_id)
             return self._update(conn, user_id, language_id.lower(), changes, actor, precondition)
 
     def delete_language(self, user_id: str, language_id: str, precondition: Precondition | None = None
                         ) -> None:
-        with self.writing() as conn:
+        with self.writing(one_statement=True) as conn:
             self._lock_user(conn, user_id)
             self._delete(conn, user_id, language_id.lower(), precondition)
 
