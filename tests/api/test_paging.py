@@ -167,3 +167,40 @@ def test_a_skiptoken_from_another_query_or_user_is_400(client: TestClient, token
     for other in ("$orderby=displayName desc", "$orderby=tag", "$filter=tag eq null&$orderby=displayName"):
         response = client.get(f"{ME}?{other}&$top=1&$skiptoken={token}", headers=alice)
         assert_graph_error(response, 400, "BadRequest", "another query")
+
+
+OWNER = "page-owner@contoso.com"
+
+
+def others_list(owner: str = OWNER) -> str:
+    return f"/beta/users/{owner}/profile/languages"
+
+
+def test_another_users_first_page_read_again_from_its_renderings_is_the_same(
+        client: TestClient, tokens: Tokens) -> None:
+    """A page of items this process has rendered is answered from those renderings when nothing
+    follows it: the same items, and a nextLink exactly when more follow."""
+    owner, reader = tokens.headers(upn=OWNER), tokens.headers(upn="reader@contoso.com", scopes="User.Read.All")
+    made = make(client, owner, PAGE_SIZE)
+    first, again = (client.get(others_list(), headers=reader).json() for _ in range(2))
+    assert ids([first]) == ids([again]) == made
+    assert "@odata.nextLink" not in again
+    made += make(client, owner, 1)
+    pages = [client.get(others_list(), headers=reader).json() for _ in range(2)]
+    assert all(len(page["value"]) == PAGE_SIZE and "@odata.nextLink" in page for page in pages)
+    assert ids(follow(client, reader, others_list())) == made
+
+
+def test_another_user_without_languages_has_an_empty_first_page(client: TestClient, tokens: Tokens) -> None:
+    client.get("/beta/me/profile/languages", headers=tokens.headers(upn=OWNER))  # the user exists, with none
+    reader = tokens.headers(upn="reader@contoso.com", scopes="User.Read.All")
+    for _ in range(2):
+        listed = client.get(others_list(), headers=reader)
+        assert listed.status_code == 200, listed.text
+        assert listed.json()["value"] == []
+
+
+def test_the_first_page_of_a_user_who_does_not_exist_is_404(client: TestClient, tokens: Tokens) -> None:
+    missing = client.get(others_list("nobody@contoso.com"),
+                         headers=tokens.headers(upn="reader@contoso.com", scopes="User.Read.All"))
+    assert_graph_error(missing, 404, "Request_ResourceNotFound")
