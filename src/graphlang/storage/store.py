@@ -254,8 +254,9 @@ class Store:
     @contextmanager
     def writing(self, *, one_statement: bool = False) -> Iterator[Connection]:
         """A write transaction, or in a group commit's batch a savepoint of the batch's transaction.
-        A write of ``one_statement`` (after which nothing that can fail is left) needs no savepoint:
-        SQLite undoes a failing statement by itself, and the transaction goes on."""
+        A write of ``one_statement`` (it changes the database with one statement, and fails, if at all,
+        only in that statement or when it changed nothing) needs no savepoint: SQLite undoes a failing
+        statement by itself, and the batch's transaction goes on."""
         shared = getattr(self._batch, "conn", None)
         if shared is None:
             with self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
