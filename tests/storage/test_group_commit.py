@@ -135,6 +135,36 @@ def test_a_one_statement_write_whose_statement_fails_is_undone_alone_in_its_batc
     assert stored_tags(on_file) == ["de-DE", "fr-FR"]
 
 
+def test_when_the_database_rolls_back_a_batchs_transaction_no_write_of_the_batch_is_answered_as_stored(
+        on_file: Services) -> None:
+    """SQLite rolls back the whole transaction on some errors (a full disk, an I/O error): the writes
+    before the failing one are gone with it, and those after it must not run outside it."""
+    assert on_file.group_commit is not None
+
+    def fails_rolling_back_the_transaction() -> None:
+        with on_file.store.writing(one_statement=True) as conn:
+            conn.connection.driver_connection.execute("ROLLBACK")  # as SQLite does on SQLITE_FULL
+            raise sqlite3.OperationalError("database or disk is full")
+
+    writes = [create(on_file, "de-DE"), fails_rolling_back_the_transaction, create(on_file, "fr-FR")]
+    for future in in_one_batch(on_file.group_commit, writes):  # from threads
+        with pytest.raises(sqlite3.OperationalError):
+            future.result(10)
+    assert stored_tags(on_file) == []
+
+    async def from_a_loop() -> list[Any]:
+        with writer_held(committer):
+            batch = asyncio.gather(*(committer.run(write) for write in writes), return_exceptions=True)
+            await asyncio.sleep(0)  # all three wait for the writer
+        return await asyncio.wait_for(batch, 10)
+
+    committer = on_file.group_commit
+    assert all(isinstance(outcome, sqlite3.OperationalError) for outcome in asyncio.run(from_a_loop()))
+    assert stored_tags(on_file) == []
+    assert on_file.group_commit.submit(create(on_file, "it-IT")).result(10)["tag"] == "it-IT"
+    assert stored_tags(on_file) == ["it-IT"]
+
+
 def test_one_statement_writes_in_a_batch_take_no_savepoint(on_file: Services) -> None:
     assert on_file.group_commit is not None
     statements: list[str] = []

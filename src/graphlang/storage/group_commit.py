@@ -5,7 +5,8 @@ durable writes one transaction each are bounded by the disk's sync rate. Here th
 in a process are taken together, each runs in its own savepoint of one transaction (a write that
 fails rolls back alone and gets its own error), the transaction commits once, and only then is
 each of them answered: a write is acknowledged only after the commit that made it durable. A
-failed commit fails every write of the batch, none of which was acknowledged. Writes wait for
+failed commit fails every write of the batch, none of which was acknowledged, and so does a
+transaction the database rolled back by itself (on a full disk, say: ``Store.batched``). Writes wait for
 nothing but the commit in progress, so a lone write is not delayed.
 
 One writer thread per process takes the lock, begins and commits: the steps that wait. The writes

@@ -236,6 +236,15 @@ def _in_tenant(user: Row, tenant_id: str) -> Row:
     return user
 
 
+def _require_batch_transaction(conn: Connection) -> None:
+    """SQLite rolls a whole transaction back on some errors (a full disk, an I/O error), taking the
+    batch's earlier writes with it: then the batch fails, and no later write runs on its own."""
+    driver = conn.connection.driver_connection
+    if driver is None or not driver.in_transaction:
+        raise conn.dialect.loaded_dbapi.OperationalError(
+            "The database rolled back the transaction of this write's batch; nothing of it is stored.")
+
+
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -262,6 +271,7 @@ class Store:
             with self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
                 yield conn
             return
+        _require_batch_transaction(shared)  # never run outside it, where a write would commit at once
         if one_statement:
             yield shared
             return
@@ -283,12 +293,14 @@ class Store:
 
     @contextmanager
     def batched(self, conn: Connection) -> Iterator[None]:
-        """On this thread, ``writing`` runs in savepoints of ``conn``'s transaction (group commit)."""
+        """On this thread, ``writing`` runs in savepoints of ``conn``'s transaction (group commit). Raises
+        when the block ends without that transaction, so that none of its writes is answered as stored."""
         self._batch.conn = conn
         try:
             yield
         finally:
             self._batch.conn = None
+        _require_batch_transaction(conn)
 
     def _lock_user(self, conn: Connection, user_id: str) -> None:
         if self.is_postgres:
