@@ -30,6 +30,7 @@ from graphlang.errors import ServiceUnavailable
 from graphlang.storage import migrate
 from graphlang.storage.engine import is_memory_sqlite, is_sqlite, make_engine
 from graphlang.storage.group_commit import GroupCommit
+from graphlang.storage.owners import Owners
 from graphlang.storage.store import Store
 
 T = TypeVar("T")
@@ -47,6 +48,7 @@ class Services:
     limiter: CapacityLimiter
     admin_token: str
     known_users: set[str] = field(default_factory=set)
+    owners: Owners = field(default_factory=Owners)
     extensions: dict[str, Any] = field(default_factory=dict)
     group_commit: GroupCommit | None = None
 

@@ -15,7 +15,7 @@ from graphlang.api.delta import delta_body, delta_entries, is_delta_payload
 from graphlang.api.listing import query_limits, read_page
 from graphlang.api.prefer import honour_return
 from graphlang.api.rendering import empty_response, json_response, serialized_json_response, text_response
-from graphlang.api.targets import TargetUser, resolve_target
+from graphlang.api.targets import TargetUser, resolve_target, write_owned
 from graphlang.auth.permissions import Access
 from graphlang.auth.principal import Principal
 from graphlang.errors import LanguageNotFound
@@ -115,18 +115,18 @@ async def create_language(ctx: RequestContext, params: Mapping[str, str]) -> Res
 
 
 async def update_language(ctx: RequestContext, params: Mapping[str, str]) -> Response:
-    target = await resolve_target(ctx, params, Access.WRITE)
+    target = await resolve_target(ctx, params, Access.WRITE, remembered=True)
     precondition = if_match(ctx.request)
     changes = parse_changes(await read_json(ctx.request, ctx.services.settings.max_body_bytes))
-    row = await ctx.services.write(ctx.services.store.update_language, target.id, params["language"], changes,
-                                   actor_identity(ctx.require_principal()), precondition)
+    target, row = await write_owned(ctx, params, target, ctx.services.store.update_language, params["language"],
+                                    changes, actor_identity(ctx.require_principal()), precondition)
     return honour_return(ctx.request, entity_response(ctx, target, row))
 
 
 async def delete_language(ctx: RequestContext, params: Mapping[str, str]) -> Response:
-    target = await resolve_target(ctx, params, Access.WRITE)
-    await ctx.services.write(ctx.services.store.delete_language, target.id, params["language"],
-                             if_match(ctx.request))
+    target = await resolve_target(ctx, params, Access.WRITE, remembered=True)
+    await write_owned(ctx, params, target, ctx.services.store.delete_language, params["language"],
+                      if_match(ctx.request))
     return empty_response(204)
 
 

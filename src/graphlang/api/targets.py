@@ -8,10 +8,10 @@ federated with it; a user anywhere else is the same 404 as a user that does not 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from sqlalchemy.sql.elements import ColumnElement
@@ -22,9 +22,11 @@ from graphlang.auth.principal import Principal
 from graphlang.auth.visibility import addressable_tenants, admitted_by, others_audiences, readable_audiences
 from graphlang.errors import Forbidden, Unauthenticated, UserNotFound
 from graphlang.model.renderings import Rendering
+from graphlang.storage.owners import Owner, OwnerChanged
 from graphlang.storage.store import Row, Store
 
 log = logging.getLogger("graphlang.auth")
+T = TypeVar("T")
 PERMISSION_NOTE = "permission"  # ctx.notes key holding the request's permission Check
 
 
@@ -44,6 +46,9 @@ class TargetUser:
     # visible to the caller, or none such); see ``prefetched``.
     language: Rendering | None = None
     prefetched: bool = False
+    # For a write: the user as this process remembered them, not looked up for this request, which the
+    # write must check again (storage/owners.py); None when they were looked up just now.
+    owner: Owner | None = None
 
 
 async def ensure_caller(ctx: RequestContext, principal: Principal) -> Mapping[str, Any]:
@@ -105,22 +110,26 @@ def find_addressable(store: Store, tenants: Sequence[str], ref: str) -> Row | No
 
 
 async def resolve_target(ctx: RequestContext, params: Mapping[str, str], access: Access,
-                         language_id: str | None = None) -> TargetUser:
+                         language_id: str | None = None, *, remembered: bool = False) -> TargetUser:
     """The user a request names, after the permission check. For a read of another user's whole item,
-    ``language_id`` lets the item's rendering come with the user (``TargetUser.prefetched``)."""
+    ``language_id`` lets the item's rendering come with the user (``TargetUser.prefetched``). A write
+    whose store call checks ``TargetUser.owner`` may take the user from this process's memory
+    (``remembered``)."""
     principal = ctx.require_principal()
     ref = params.get("user")
     if ref is None:
         require_delegated_for_me(principal)
         authorize(ctx, access, Target.SELF)
-        return await _caller_target(ctx, principal, "me", access)
+        return await _caller_target(ctx, principal, "me", access, remembered)
     if _names_caller(principal, ref):
         authorize(ctx, access, Target.SELF)
-        return await _caller_target(ctx, principal, users_path(ref), access)
+        return await _caller_target(ctx, principal, users_path(ref), access, remembered)
     authorize(ctx, access, Target.OTHER)
+    if access is Access.WRITE:
+        return await _written_user(ctx, principal, ref, remembered)
     settings = ctx.services.settings
     tenants = addressable_tenants(settings, principal.tenant_id)
-    if language_id is not None and access is Access.READ:
+    if language_id is not None:
         # In the caller's own tenant the audiences that admit the caller are known before the user is
         # (unless the user turns out to be the caller, who sees everything: then it is read again).
         own = others_audiences(settings, principal, principal.tenant_id)
@@ -132,15 +141,59 @@ async def resolve_target(ctx: RequestContext, params: Mapping[str, str], access:
     row = await ctx.services.read(find_addressable, ctx.services.store, tenants, ref)
     if row is None:
         raise UserNotFound(ref)
-    audiences = readable_audiences(settings, principal, row["id"], row["tenant_id"]) if access is Access.READ else None
-    if access is Access.WRITE and row["tenant_id"] != principal.tenant_id:
+    return _other_user(principal, ref, row, readable_audiences(settings, principal, row["id"], row["tenant_id"]))
+
+
+async def _written_user(ctx: RequestContext, principal: Principal, ref: str, remembered: bool) -> TargetUser:
+    owners = ctx.services.owners
+    key = ref.strip().lower()
+    owner = owners.get(principal.tenant_id, key) if remembered else None
+    if owner is not None:
+        return _other_user(principal, ref, _owner_row(owner), None, owner=owner)
+    owners.forget(principal.tenant_id, key)
+    tenants = addressable_tenants(ctx.services.settings, principal.tenant_id)
+    row = await ctx.services.read(find_addressable, ctx.services.store, tenants, ref)
+    if row is None:
+        raise UserNotFound(ref)
+    if row["tenant_id"] != principal.tenant_id:
         raise Forbidden("Users of another tenant are read-only: tenant federation admits reads only.",
                         code="accessDenied")
-    return _other_user(principal, ref, row, audiences)
+    if _found_by_first_form(row, key):
+        owners.remember(principal.tenant_id, key, _owner_of(row))
+    return _other_user(principal, ref, row, None)
+
+
+async def write_owned(ctx: RequestContext, params: Mapping[str, str], target: TargetUser,
+                      write: Callable[..., T], *args: Any) -> tuple[TargetUser, T]:
+    """The store write ``write(target.id, *args, target.owner)``, for a ``target`` resolved with
+    ``remembered``. When the owner it remembered no longer holds, the user is looked up afresh (404 if
+    they are gone) and the write runs once more, for the user found: that user, and the result."""
+    try:
+        return target, await ctx.services.write(write, target.id, *args, target.owner)
+    except OwnerChanged:
+        fresh = await resolve_target(ctx, params, Access.WRITE)
+        return fresh, await ctx.services.write(write, fresh.id, *args, None)
+
+
+def _found_by_first_form(row: Row, key: str) -> bool:
+    """Whether a lookup by ``key`` found ``row`` by the form it tries first (``UserLookup.in_order``).
+    Only then does a write's check of the remembered user (same id, tenant and user principal name)
+    mean that a lookup now would find that user again: one found by the second form may since have
+    been shadowed by a user the first form finds."""
+    return bool(row["upn_key"] == key if "@" in key else row["id"] == key)
+
+
+def _owner_of(row: Row) -> Owner:
+    return Owner(row["id"], row["tenant_id"], row["upn_key"], row["user_principal_name"], row["display_name"])
+
+
+def _owner_row(owner: Owner) -> Row:
+    return {"id": owner.id, "tenant_id": owner.tenant_id, "user_principal_name": owner.user_principal_name,
+            "display_name": owner.display_name}
 
 
 def _other_user(principal: Principal, ref: str, row: Row, audiences: int | None, language: Rendering | None = None,
-                *, prefetched: bool = False) -> TargetUser:
+                *, prefetched: bool = False, owner: Owner | None = None) -> TargetUser:
     return TargetUser(
         id=row["id"],
         tenant_id=row["tenant_id"],
@@ -152,16 +205,26 @@ def _other_user(principal: Principal, ref: str, row: Row, audiences: int | None,
         audiences=audiences,
         language=language,
         prefetched=prefetched,
+        owner=owner,
     )
 
 
-async def _caller_target(ctx: RequestContext, principal: Principal, path: str, access: Access) -> TargetUser:
+async def _caller_target(ctx: RequestContext, principal: Principal, path: str, access: Access,
+                         remembered: bool) -> TargetUser:
     assert principal.user_id is not None
     # The cache is this process's alone: a reset through another worker or instance may have removed
-    # the caller's row since, so a write (which needs the row) always makes sure of it.
+    # the caller's row since, so a write (which needs the row) makes sure of it, or checks it again
+    # in its own statement.
     if access is Access.READ and _known_key(principal) in ctx.services.known_users:
         return TargetUser(principal.user_id, principal.tenant_id, principal.user_principal_name or "",
                           principal.name, True, path)
-    row = await ensure_caller(ctx, principal)
-    return TargetUser(row["id"], row["tenant_id"], row["user_principal_name"], row["display_name"], True,
-                      path)
+    owners = ctx.services.owners
+    owner = owners.get(principal.tenant_id, principal.user_id) if remembered else None
+    if owner is None:
+        row = await ensure_caller(ctx, principal)
+        # Under its object id, as a lookup by that id would find the caller (``_written_user``).
+        owner = _owner_of(row)
+        owners.remember(principal.tenant_id, principal.user_id, owner)
+        return TargetUser(row["id"], row["tenant_id"], row["user_principal_name"], row["display_name"], True, path)
+    return TargetUser(owner.id, owner.tenant_id, owner.user_principal_name, owner.display_name, True, path,
+                      owner=owner)

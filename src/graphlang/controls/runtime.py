@@ -68,6 +68,7 @@ class Controls:
     def forget_caches(self) -> None:
         """Drop what this process remembers about stored data, after the data was replaced."""
         self.services.known_users.clear()
+        self.services.owners.clear()
         self.services.authenticator.cache.clear()
 
     async def reset(self, reseed: bool) -> SeedCounts | None:

@@ -27,6 +27,7 @@ from graphlang.model.renderings import RENDERINGS, Key, Rendering
 from graphlang.model.tags import display_name_for
 from graphlang.model.timestamps import now_ticks
 from graphlang.storage.engine import WRITE_OPTION
+from graphlang.storage.owners import Owner, OwnerChanged
 from graphlang.storage.prepared import DirectConnections, Prepared, StoredRows
 from graphlang.storage.schema import apps, languages, new_write_id, signing_keys, users
 
@@ -173,27 +174,40 @@ INSERT_LANGUAGE = Prepared(insert(languages).values({name: bindparam(bind) for b
 EVERY_UPDATE: Mapping[str, ColumnElement[Any]] = {"version": languages.c.version + 1, "write_id": new_write_id()}
 
 
-def _this_item(versions: int | None) -> list[ColumnElement[bool]]:
+# A remembered owner (storage/owners.py), checked by the write's own statement: the users table still
+# holds the user in the tenant and under the user principal name the lookup found them by.
+_OWNER_HOLDS = select(users.c.id).where(users.c.id == bindparam("w_user_id"),
+                                        users.c.tenant_id == bindparam("w_tenant"),
+                                        users.c.upn_key == bindparam("w_upn_key")).exists()
+
+
+def _this_item(versions: int | None, checks_owner: bool) -> list[ColumnElement[bool]]:
     condition = [languages.c.user_id == bindparam("w_user_id"), languages.c.id == bindparam("w_id")]
     if versions == 0:
         condition.append(false())  # an If-Match naming no version of this item matches nothing
     elif versions is not None:
         condition.append(languages.c.version.in_([bindparam(f"w_version_{index}") for index in range(versions)]))
+    if checks_owner:
+        condition.append(_OWNER_HOLDS)
     return condition
 
 
+def _owner_binds(owner: Owner | None) -> dict[str, str]:
+    return {} if owner is None else {"w_tenant": owner.tenant_id, "w_upn_key": owner.upn_key}
+
+
 @lru_cache(maxsize=512)
-def _update_statement(columns: tuple[str, ...], versions: int | None) -> Prepared:
+def _update_statement(columns: tuple[str, ...], versions: int | None, checks_owner: bool) -> Prepared:
     return Prepared(
-        update(languages).where(*_this_item(versions))
+        update(languages).where(*_this_item(versions, checks_owner))
         .values({**{name: bindparam(f"v_{name}") for name in columns}, "last_modified_by": bindparam("w_actor"),
                  "modified_ticks": bindparam("w_ticks"), **EVERY_UPDATE})
         .returning(*languages.columns))
 
 
 @lru_cache(maxsize=64)
-def _delete_statement(versions: int | None) -> Prepared:
-    return Prepared(delete(languages).where(*_this_item(versions)).returning(languages.c.id))
+def _delete_statement(versions: int | None, checks_owner: bool) -> Prepared:
+    return Prepared(delete(languages).where(*_this_item(versions, checks_owner)).returning(languages.c.id))
 
 
 def new_language(user_id: str, changes: Mapping[str, Any], actor: bytes, language_id: str | None = None
@@ -459,24 +473,27 @@ class Store:
             self._lock_user(conn, user_id)
             return self._insert(conn, user_id, changes, actor)
 
+    # ``owner``, where given, is a remembered lookup of the user (storage/owners.py): the write applies
+    # only while it still holds, and raises OwnerChanged, having changed nothing, when it does not.
+
     def update_language(self, user_id: str, language_id: str, changes: Mapping[str, Any], actor: bytes,
-                        precondition: Precondition | None = None) -> Row:
+                        precondition: Precondition | None = None, owner: Owner | None = None) -> Row:
         with self.writing(one_statement=True) as conn:
             self._lock_user(conn, user_id)
-            return self._update(conn, user_id, language_id.lower(), changes, actor, precondition)
+            return self._update(conn, user_id, language_id.lower(), changes, actor, precondition, owner)
 
-    def delete_language(self, user_id: str, language_id: str, precondition: Precondition | None = None
-                        ) -> None:
+    def delete_language(self, user_id: str, language_id: str, precondition: Precondition | None = None,
+                        owner: Owner | None = None) -> None:
         with self.writing(one_statement=True) as conn:
             self._lock_user(conn, user_id)
-            self._delete(conn, user_id, language_id.lower(), precondition)
+            self._delete(conn, user_id, language_id.lower(), precondition, owner)
 
-    def _delete(self, conn: Connection, user_id: str, language_id: str, precondition: Precondition | None
-                ) -> None:
+    def _delete(self, conn: Connection, user_id: str, language_id: str, precondition: Precondition | None,
+                owner: Owner | None = None) -> None:
         versions, version_values = _version_binds(precondition, language_id)
-        values = {"w_user_id": user_id, "w_id": language_id, **version_values}
-        if not self.direct.within(conn, _delete_statement(versions), values):
-            self._explain_miss(conn, user_id, language_id)
+        values = {"w_user_id": user_id, "w_id": language_id, **version_values, **_owner_binds(owner)}
+        if not self.direct.within(conn, _delete_statement(versions, owner is not None), values):
+            self._explain_miss(conn, user_id, language_id, owner)
 
     def upsert_language(self, user_id: str, language_id: str | None, changes: Mapping[str, Any],
                         actor: bytes, precondition: Precondition | None = None) -> tuple[Row, bool]:
@@ -540,16 +557,20 @@ class Store:
         return self.direct.within(conn, INSERT_LANGUAGE, {bind: values.get(name) for bind, name in _INSERT_BINDS})[0]
 
     def _update(self, conn: Connection, user_id: str, language_id: str, changes: Mapping[str, Any],
-                actor: bytes, precondition: Precondition | None) -> Row:
+                actor: bytes, precondition: Precondition | None, owner: Owner | None = None) -> Row:
         versions, version_values = _version_binds(precondition, language_id)
         values = {"w_user_id": user_id, "w_id": language_id, "w_actor": actor, "w_ticks": now_ticks(),
-                  **version_values, **{f"v_{name}": value for name, value in changes.items()}}
-        rows = self.direct.within(conn, _update_statement(tuple(changes), versions), values)
+                  **version_values, **_owner_binds(owner),
+                  **{f"v_{name}": value for name, value in changes.items()}}
+        rows = self.direct.within(conn, _update_statement(tuple(changes), versions, owner is not None), values)
         if not rows:
-            self._explain_miss(conn, user_id, language_id)
+            self._explain_miss(conn, user_id, language_id, owner)
         return rows[0]
 
-    def _explain_miss(self, conn: Connection, user_id: str, language_id: str) -> None:
+    def _explain_miss(self, conn: Connection, user_id: str, language_id: str, owner: Owner | None) -> None:
+        if owner is not None and conn.execute(
+                select(_OWNER_HOLDS).params(w_user_id=user_id, **_owner_binds(owner))).scalar_one() is False:
+            raise OwnerChanged(user_id)
         exists = conn.execute(
             select(languages.c.id).where(languages.c.user_id == user_id, languages.c.id == language_id)
         ).first()
