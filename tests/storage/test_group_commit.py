@@ -27,6 +27,7 @@ from graphlang.services import Services, create_services
 from graphlang.storage import group_commit
 from graphlang.storage.engine import WRITE_OPTION
 from graphlang.storage.group_commit import GroupCommit
+from graphlang.storage.owners import Owner, OwnerChanged
 from graphlang.storage.schema import languages
 from graphlang.storage.store import runs_long
 from tests.factories import Tokens
@@ -102,37 +103,42 @@ def test_concurrent_writes_share_one_commit_and_are_answered_after_it(on_file: S
     assert all(seen == ["de-DE", "en-US", "fr-FR"] for seen in seen_when_answered)
 
 
-def test_a_failing_write_rolls_back_alone(on_file: Services) -> None:
-    assert on_file.group_commit is not None
-    missing = "00000000-0000-4000-8000-000000000001"
-
-    def update_missing() -> Any:
-        return on_file.store.update_language(OWNER, missing, {"spoken": 1}, ACTOR)
-
-    first, failing, last = in_one_batch(on_file.group_commit,
-                                        [create(on_file, "de-DE"), update_missing, create(on_file, "fr-FR")])
+def fails_alone_in_its_batch(services: Services, failing_write: Callable[[], Any], error: type[BaseException],
+                             match: str | None = None) -> None:
+    """``failing_write``, between two creates in one batch, raises ``error`` and leaves both stored."""
+    assert services.group_commit is not None
+    before = stored_tags(services)
+    first, failing, last = in_one_batch(services.group_commit,
+                                        [create(services, "de-DE"), failing_write, create(services, "fr-FR")])
     assert first.result(10)["tag"] == "de-DE"
-    with pytest.raises(LanguageNotFound):
+    with pytest.raises(error, match=match):
         failing.result(10)
     assert last.result(10)["tag"] == "fr-FR"
-    assert stored_tags(on_file) == ["de-DE", "fr-FR"]
+    assert stored_tags(services) == sorted([*before, "de-DE", "fr-FR"])
+
+
+def test_a_failing_write_rolls_back_alone(on_file: Services) -> None:
+    missing = "00000000-0000-4000-8000-000000000001"
+    fails_alone_in_its_batch(on_file, lambda: on_file.store.update_language(OWNER, missing, {"spoken": 1}, ACTOR),
+                             LanguageNotFound)
 
 
 def test_a_one_statement_write_whose_statement_fails_is_undone_alone_in_its_batch(on_file: Services) -> None:
     """No savepoint of its own: SQLite undoes the failing statement, and the batch goes on."""
-    assert on_file.group_commit is not None
     nobody = "00000000-0000-4000-8000-00000000dead"
+    fails_alone_in_its_batch(
+        on_file, lambda: on_file.store.create_language(nobody, {"tag": "it-IT", "tag_key": "it-it"}, ACTOR),
+        Exception, "FOREIGN KEY")
 
-    def create_for_nobody() -> Any:
-        return on_file.store.create_language(nobody, {"tag": "it-IT", "tag_key": "it-it"}, ACTOR)
 
-    first, failing, last = in_one_batch(on_file.group_commit,
-                                        [create(on_file, "de-DE"), create_for_nobody, create(on_file, "fr-FR")])
-    assert first.result(10)["tag"] == "de-DE"
-    with pytest.raises(Exception, match="FOREIGN KEY"):
-        failing.result(10)
-    assert last.result(10)["tag"] == "fr-FR"
-    assert stored_tags(on_file) == ["de-DE", "fr-FR"]
+def test_a_write_whose_remembered_owner_changed_changes_nothing_and_its_batch_commits(on_file: Services) -> None:
+    item = on_file.store.create_language(OWNER, {"tag": "sv-SE", "tag_key": "sv-se"}, ACTOR)
+    moved = Owner(OWNER, "b2b2b2b2-0000-4000-8000-000000000002", "owner@contoso.com", "owner@contoso.com", None)
+    fails_alone_in_its_batch(
+        on_file, lambda: on_file.store.update_language(OWNER, item["id"], {"tag": "da-DK", "tag_key": "da-dk"},
+                                                       ACTOR, None, moved),
+        OwnerChanged)
+    assert stored_tags(on_file) == ["de-DE", "fr-FR", "sv-SE"]  # the item kept its tag
 
 
 def test_when_the_database_rolls_back_a_batchs_transaction_no_write_of_the_batch_is_answered_as_stored(
