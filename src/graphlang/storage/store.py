@@ -568,8 +568,8 @@ class Store:
         return rows[0]
 
     def _explain_miss(self, conn: Connection, user_id: str, language_id: str, owner: Owner | None) -> None:
-        if owner is not None and conn.execute(
-                select(_OWNER_HOLDS).params(w_user_id=user_id, **_owner_binds(owner))).scalar_one() is False:
+        if owner is not None and not conn.execute(
+                select(_OWNER_HOLDS).params(w_user_id=user_id, **_owner_binds(owner))).scalar_one():
             raise OwnerChanged(user_id)
         exists = conn.execute(
             select(languages.c.id).where(languages.c.user_id == user_id, languages.c.id == language_id)
