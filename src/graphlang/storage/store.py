@@ -159,8 +159,9 @@ def _version_binds(precondition: Precondition | None, language_id: str) -> tuple
     return len(versions), {f"w_version_{index}": version for index, version in enumerate(versions)}
 
 
-# Writes of one item, prepared once per shape: the columns a PATCH sets, and how many versions an
-# If-Match names (none: any version; zero: no tag of this item, so nothing matches).
+# Writes of one item, prepared once per shape: the columns a PATCH sets, how many versions an
+# If-Match names (none: any version; zero: no tag of this item, so nothing matches), and whether the
+# statement checks a remembered owner.
 # Every column a new row is given, but those the database gives it (its write id).
 _COLUMNS = tuple(column.name for column in languages.columns if column.server_default is None)
 _INSERT_BINDS = tuple((f"v_{name}", name) for name in _COLUMNS)  # formatted once, not on every insert
