@@ -47,7 +47,6 @@ class Services:
     authenticator: Authenticator
     limiter: CapacityLimiter
     admin_token: str
-    known_users: set[str] = field(default_factory=set)
     owners: Owners = field(default_factory=Owners)
     extensions: dict[str, Any] = field(default_factory=dict)
     group_commit: GroupCommit | None = None

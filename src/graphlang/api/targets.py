@@ -64,13 +64,10 @@ async def ensure_caller(ctx: RequestContext, principal: Principal) -> Mapping[st
             "The token's oid and user principal name do not match a user of its tenant in the directory.",
             reason=str(exc),
         ) from exc
-    services.known_users.add(_known_key(principal))
+    # By tenant too: the memory must not let another tenant's token with the same oid skip the check.
+    # Under the object id, as a lookup by that id would find the caller (``_written_user``).
+    services.owners.remember(principal.tenant_id, principal.user_id, _owner_of(row))
     return row
-
-
-def _known_key(principal: Principal) -> str:
-    # By tenant too: the cache must not let another tenant's token with the same oid skip the check.
-    return f"{principal.tenant_id}/{principal.user_id}"
 
 
 @lru_cache(maxsize=4096)
@@ -212,19 +209,15 @@ def _other_user(principal: Principal, ref: str, row: Row, audiences: int | None,
 async def _caller_target(ctx: RequestContext, principal: Principal, path: str, access: Access,
                          remembered: bool) -> TargetUser:
     assert principal.user_id is not None
-    # The cache is this process's alone: a reset through another worker or instance may have removed
-    # the caller's row since, so a write (which needs the row) makes sure of it, or checks it again
-    # in its own statement.
-    if access is Access.READ and _known_key(principal) in ctx.services.known_users:
+    # The memory is this process's alone: a reset through another worker or instance may have removed
+    # the caller's row since. A read needs no row; a write makes sure of it, or checks it again in its
+    # own statement.
+    owner = ctx.services.owners.get(principal.tenant_id, principal.user_id)
+    if owner is not None and access is Access.READ:
         return TargetUser(principal.user_id, principal.tenant_id, principal.user_principal_name or "",
                           principal.name, True, path)
-    owners = ctx.services.owners
-    owner = owners.get(principal.tenant_id, principal.user_id) if remembered else None
-    if owner is None:
-        row = await ensure_caller(ctx, principal)
-        # Under its object id, as a lookup by that id would find the caller (``_written_user``).
-        owner = _owner_of(row)
-        owners.remember(principal.tenant_id, principal.user_id, owner)
-        return TargetUser(row["id"], row["tenant_id"], row["user_principal_name"], row["display_name"], True, path)
-    return TargetUser(owner.id, owner.tenant_id, owner.user_principal_name, owner.display_name, True, path,
-                      owner=owner)
+    if owner is not None and remembered:
+        return TargetUser(owner.id, owner.tenant_id, owner.user_principal_name, owner.display_name, True, path,
+                          owner=owner)
+    row = await ensure_caller(ctx, principal)
+    return TargetUser(row["id"], row["tenant_id"], row["user_principal_name"], row["display_name"], True, path)

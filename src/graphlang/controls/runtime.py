@@ -67,7 +67,6 @@ class Controls:
 
     def forget_caches(self) -> None:
         """Drop what this process remembers about stored data, after the data was replaced."""
-        self.services.known_users.clear()
         self.services.owners.clear()
         self.services.authenticator.cache.clear()
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from graphlang.bounded import put_bounded
 from graphlang.model.serialize import etag_of, to_json_object, whole_entity
 
 Key = tuple[str, int]  # (id, write id)
@@ -70,11 +71,8 @@ class Renderings:
         # A copy of the exact size: orjson's own result keeps the 8 KB it was written in.
         body = bytes(memoryview(orjson.dumps(whole_entity(row))))
         rendering = Rendering(etag_of(row), body, orjson.Fragment(body))
-        with self._lock:
-            held = self._held
-            if held and key not in held and len(held) >= self.capacity:
-                del held[next(iter(held))]  # dicts keep insertion order: the oldest
-            held[key] = rendering
+        with self._lock:  # two threads must not drop the same oldest entry
+            put_bounded(self._held, key, rendering, self.capacity)
         return rendering
 
 

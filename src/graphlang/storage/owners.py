@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from graphlang.bounded import put_bounded
+
 CAPACITY = 4096  # about 300 bytes each: 1.2 MB at most per process
 
 
@@ -45,10 +47,7 @@ class Owners:
         return self._held.get((tenant_id, key))
 
     def remember(self, tenant_id: str, key: str, owner: Owner) -> None:
-        held = self._held
-        if held and (tenant_id, key) not in held and len(held) >= self.capacity:
-            del held[next(iter(held))]  # dicts keep insertion order: the oldest
-        held[(tenant_id, key)] = owner
+        put_bounded(self._held, (tenant_id, key), owner, self.capacity)
 
     def forget(self, tenant_id: str, key: str) -> None:
         self._held.pop((tenant_id, key), None)
