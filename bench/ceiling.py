@@ -2,9 +2,10 @@
 
     python bench/ceiling.py [--workers N]     (CEILING_BODIES names a directory of answers)
 
-It runs on the server and worker settings ``graphlang serve`` uses (uvicorn, httptools, uvloop, one
-listening socket shared by N forked workers), so it measures what the stack itself costs, and
-graphlang's throughput can be reported as a fraction of it that machine noise mostly cancels out of.
+It runs on the server and worker settings ``graphlang serve`` uses, through graphlang's own code for
+them (uvicorn, httptools, uvloop, N forked workers to which a supervisor deals the connections), so
+it measures what the stack itself costs, and graphlang's throughput can be reported as a fraction of
+it that machine noise mostly cancels out of.
 The answer depends on the method, as graphlang's would: GET of a collection (a path ending in
 ``/languages``) gets the listing, any other GET the item, PATCH the updated item, POST the created
 item (201) and DELETE nothing (204). Each answer is graphlang's own, byte for byte: its status, its
@@ -17,13 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import socket
-import sys
 from pathlib import Path
 from typing import Any
 
-import uvicorn
+from graphlang.ops.workers import supervise
+from graphlang.server import bind, run_uvicorn, uvicorn_config
 
 
 def _answer(name: str, status: int) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -72,43 +72,20 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def serve(sock: socket.socket) -> None:
-    # The settings graphlang.server.serve_app uses.
-    config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False, server_header=False,
-                            date_header=False, loop="auto", http="auto")
-    uvicorn.Server(config).run(sockets=[sock])
+def serve(sock: socket.socket, *, dealt: bool = False) -> None:
+    run_uvicorn(uvicorn_config(app), sock, dealt=dealt)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=1)
     workers = parser.parse_args().workers
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(2048)
+    sock = bind("127.0.0.1", 0)
     print(f"ceiling listening on http://127.0.0.1:{sock.getsockname()[1]}/", flush=True)
     if workers == 1:
         serve(sock)
         return
-    children = []
-    for _ in range(workers):
-        pid = os.fork()
-        if pid == 0:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            serve(sock)
-            os._exit(0)
-        children.append(pid)
-
-    def stop(signum: int, _frame: object) -> None:
-        for child in children:
-            os.kill(child, signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    for child in children:
-        os.waitpid(child, 0)
-    sys.exit(0)
+    supervise(workers, lambda channel: serve(channel, dealt=True), 5.0, sock)
 
 
 if __name__ == "__main__":

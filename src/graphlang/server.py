@@ -15,6 +15,7 @@ from graphlang.app import GraphlangApp, create_app
 from graphlang.auth.authenticate import check_binding
 from graphlang.config import Settings
 from graphlang.controls.runtime import load_configured_seed
+from graphlang.ops.dealing import DealtServer
 from graphlang.ops.logs import configure_logging
 from graphlang.ops.workers import supervise
 from graphlang.services import create_services
@@ -55,7 +56,7 @@ def run(settings: Settings, *, announce_json: bool = False) -> None:
         serve_app(app, settings, sock)
         return
     services.close()  # no connection may be shared with the forked workers
-    supervise(settings.workers, lambda: serve_app(create_app(settings), settings, sock),
+    supervise(settings.workers, lambda channel: serve_app(create_app(settings), settings, channel, dealt=True),
               settings.shutdown_grace_seconds, sock)
 
 
@@ -80,8 +81,9 @@ def check_workers(settings: Settings) -> None:
                          "give each worker its own")
 
 
-def serve_app(app: GraphlangApp, settings: Settings, sock: socket.socket) -> None:
-    """Serve until SIGTERM or SIGINT, then let requests in flight finish for up to the grace period."""
+def serve_app(app: GraphlangApp, settings: Settings, sock: socket.socket, *, dealt: bool = False) -> None:
+    """Serve until SIGTERM or SIGINT, then let requests in flight finish for up to the grace period:
+    the connections ``sock`` accepts, or (``dealt``) those a supervisor deals down it."""
     # The group commit's writer thread holds the database's write lock from BEGIN until its COMMIT has
     # returned and it has the interpreter lock back; while the event loop is busy that can take the
     # whole switch interval (5 ms by default), with every other writer waiting. A shorter interval
@@ -92,18 +94,24 @@ def serve_app(app: GraphlangApp, settings: Settings, sock: socket.socket) -> Non
     # objects under load, pausing every request of the worker for 40-70 ms.
     gc.collect()
     gc.freeze()
-    config = uvicorn.Config(
+    config = uvicorn_config(
         app,
-        lifespan="on",
-        log_level="warning",
         log_config=None,  # uvicorn's records go through graphlang's own handler and format
-        access_log=False,
-        server_header=False,
-        date_header=False,
-        loop="auto",
-        http="auto",
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         ssl_certfile=settings.tls_cert,
         ssl_keyfile=settings.tls_key,
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    run_uvicorn(config, sock, dealt=dealt)
+
+
+def uvicorn_config(app: Any, **options: Any) -> uvicorn.Config:
+    """The server settings graphlang serves with, which the benchmark's ceiling shares."""
+    return uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False, server_header=False,
+                          date_header=False, loop="auto", http="auto", **options)
+
+
+def run_uvicorn(config: uvicorn.Config, sock: socket.socket, *, dealt: bool) -> None:
+    if dealt:
+        DealtServer(config, sock).run()
+    else:
+        uvicorn.Server(config).run(sockets=[sock])

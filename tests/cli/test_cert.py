@@ -81,10 +81,11 @@ def test_the_ca_goes_to_the_data_dir_by_default(tmp_path: Path) -> None:
     assert (tmp_path / "data" / "tls" / "ca.pem").exists()
 
 
-def test_serve_speaks_https_with_the_generated_certificate(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])  # with 2, the supervisor deals each connection to a worker
+def test_serve_speaks_https_with_the_generated_certificate(tmp_path: Path, workers: str) -> None:
     tls = tmp_path / "tls"
     make_certs(tls)
-    args = ["--tls-cert", str(tls / "server.pem"), "--tls-key", str(tls / "server-key.pem")]
+    args = ["--tls-cert", str(tls / "server.pem"), "--tls-key", str(tls / "server-key.pem"), "--workers", workers]
     with serving(tmp_path / "server", args) as served:
         url = served.info["url"]
         assert url.startswith("https://127.0.0.1:")

@@ -49,8 +49,10 @@ def test_workers_share_the_port_the_admin_token_and_the_metrics(tmp_path: Path) 
         token = mint_token(server)
         admin = derived_admin_token(load_or_create(server.data_dir / "signing-key.pem"))
 
-        for _ in range(REQUESTS):  # each on a new connection, so the kernel spreads them over the workers
+        # Each on a new connection: the supervisor deals them to the workers in turn.
+        for _ in range(REQUESTS):
             assert call(server, "GET", LANGUAGES, token=token).status_code == 200
+        for _ in range(REQUESTS):
             assert call(server, "GET", "/_graphlang/requests", token=admin).status_code == 200
 
         workers = worker_pids(server)

@@ -1,7 +1,8 @@
 """``serve --workers N``: N processes answer requests from one listening socket.
 
-The supervisor serves nothing itself: it forks the workers (each builds its own services and
-database pool), passes SIGTERM and SIGINT on to them, replaces a worker that dies, and
+The supervisor serves no request itself: it forks the workers (each builds its own services and
+database pool), accepts connections and deals each to the worker with the fewest open
+(ops/dealing.py), passes SIGTERM and SIGINT on to the workers, replaces a worker that dies, and
 waits for all of them to drain before it exits.
 """
 
@@ -19,6 +20,7 @@ from types import FrameType
 
 from prometheus_client import multiprocess
 
+from graphlang.ops.dealing import Dealer, channel_pair
 from graphlang.ops.metrics import multiprocess_dir, shared_between_processes
 
 log = logging.getLogger("graphlang.workers")
@@ -32,20 +34,26 @@ MAX_QUICK_EXITS = 3
 KILL_MARGIN_SECONDS = 5.0  # after the grace period, workers still running are killed
 
 
-def _fork_worker(serve_one: Callable[[], None]) -> int:
-    """The new worker's pid. Call with the stop signals blocked, so that a worker never runs the
-    supervisor's handlers and the supervisor learns of a stop only once it knows the new worker."""
+def _fork_worker(serve_one: Callable[[socket.socket], None], dealer: Dealer) -> int:
+    """The new worker's pid; the worker serves the connections dealt down its channel. Call with the
+    stop signals blocked, so that a worker never runs the supervisor's handlers and the supervisor
+    learns of a stop only once it knows the new worker."""
     sys.stdout.flush()
     sys.stderr.flush()
+    ours, theirs = channel_pair()
     pid = os.fork()
     if pid != 0:
+        theirs.close()
+        dealer.add(pid, ours)
         return pid
     code = 1
     try:
+        ours.close()
+        dealer.inherited()
         for signum in STOP_SIGNALS:
             signal.signal(signum, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-        serve_one()
+        serve_one(theirs)
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
@@ -57,12 +65,12 @@ def _fork_worker(serve_one: Callable[[], None]) -> int:
 
 
 class Supervisor:
-    def __init__(self, count: int, serve_one: Callable[[], None], grace_seconds: float,
+    def __init__(self, count: int, serve_one: Callable[[socket.socket], None], grace_seconds: float,
                  listening: socket.socket) -> None:
         self.count = count
         self.serve_one = serve_one
         self.grace_seconds = grace_seconds
-        self.listening = listening
+        self.dealer = Dealer(listening)
         self.workers: dict[int, float] = {}  # pid -> when it started
         self.stop_deadline: float | None = None
         self.stop_signal: int | None = None
@@ -79,8 +87,9 @@ class Supervisor:
             pid, status = os.waitpid(-1, os.WNOHANG)
             if pid == 0:
                 self._enforce_deadline()
-                time.sleep(POLL_SECONDS)
+                self.dealer.serve(POLL_SECONDS)
                 continue
+            self.dealer.remove(pid)
             started = self.workers.pop(pid, None)
             if started is None:
                 continue
@@ -106,7 +115,7 @@ class Supervisor:
     def _start_worker(self) -> None:
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         try:
-            pid = _fork_worker(self.serve_one)
+            pid = _fork_worker(self.serve_one, self.dealer)
             self.workers[pid] = time.monotonic()
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
@@ -116,9 +125,7 @@ class Supervisor:
         if self.stop_deadline is None:
             self.stop_signal = signum
             self.stop_deadline = time.monotonic() + self.grace_seconds + KILL_MARGIN_SECONDS
-            # The workers close their copies as they stop; with this one closed too, new
-            # connections are refused rather than left waiting in the backlog.
-            self.listening.close()
+            self.dealer.stop_accepting()
             log.info("stopping: draining %d workers for up to %ss", len(self.workers), self.grace_seconds)
         self._signal_all(signal.SIGTERM)
 
@@ -134,13 +141,16 @@ class Supervisor:
                 os.kill(pid, signum)
 
 
-def supervise(count: int, serve_one: Callable[[], None], grace_seconds: float, listening: socket.socket
-              ) -> None:
+def supervise(count: int, serve_one: Callable[[socket.socket], None], grace_seconds: float,
+              listening: socket.socket) -> None:
     """Run ``count`` workers until a stop signal, then end as a single uvicorn process does: by that
     signal, once every worker has drained."""
     with shared_between_processes():
         supervisor = Supervisor(count, serve_one, grace_seconds, listening)
-        healthy = supervisor.run()
+        try:
+            healthy = supervisor.run()
+        finally:
+            supervisor.dealer.close()
     if not healthy:
         raise RuntimeError("the worker processes failed as they started; see the log above")
     if supervisor.stop_signal is not None:
