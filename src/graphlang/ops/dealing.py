@@ -92,14 +92,16 @@ class Dealer:
 
     def _accept(self) -> None:
         for _ in range(ACCEPTS_PER_WAKE):
-            if self.listening is None:
+            listening = self.listening  # a stop signal's handler may close it between two accepts
+            if listening is None:
                 return
             try:
-                connection, _address = self.listening.accept()
+                connection, _address = listening.accept()
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:  # out of descriptors, say: the connection waits in the backlog
-                log.warning("could not accept a connection: %s", exc)
+                if self.listening is not None:  # not merely closed by a stop meanwhile
+                    log.warning("could not accept a connection: %s", exc)
                 return
             with connection:  # the worker's copy is its own; the supervisor's closes here
                 self._deal(connection)

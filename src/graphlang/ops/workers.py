@@ -41,7 +41,12 @@ def _fork_worker(serve_one: Callable[[socket.socket], None], dealer: Dealer) -> 
     sys.stdout.flush()
     sys.stderr.flush()
     ours, theirs = channel_pair()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        ours.close()
+        theirs.close()
+        raise
     if pid != 0:
         theirs.close()
         dealer.add(pid, ours)
