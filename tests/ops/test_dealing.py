@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from graphlang.ops.dealing import CLOSED, Dealer, channel_pair
+from graphlang.ops.dealing import CLOSED, READY, Dealer, channel_pair
 from tests.e2e.process import GraphlangServer, running_graphlang
 from tests.ops.support import LANGUAGES, mint_token, wait_for
 from tests.ops.test_workers import worker_pids
@@ -21,8 +21,10 @@ from tests.ops.test_workers import worker_pids
 
 
 @contextmanager
-def dealer_with_two_workers() -> Iterator[tuple[Dealer, int, dict[str, socket.socket]]]:
-    """A dealer on a listening socket of its own, its port, and the workers' ends of two channels."""
+def dealer_with_two_workers(ready: tuple[str, ...] = ("a", "b")
+                            ) -> Iterator[tuple[Dealer, int, dict[str, socket.socket]]]:
+    """A dealer on a listening socket of its own, its port, and the workers' ends of two channels,
+    those named in ``ready`` having said they are ready."""
     listening = socket.create_server(("127.0.0.1", 0))
     dealer = Dealer(listening)
     ends: dict[str, socket.socket] = {}
@@ -31,6 +33,9 @@ def dealer_with_two_workers() -> Iterator[tuple[Dealer, int, dict[str, socket.so
         theirs.setblocking(False)
         dealer.add(pid, ours)
         ends[name] = theirs
+        if name in ready:
+            theirs.send(READY)
+    dealer.serve(0.05)
     try:
         yield dealer, listening.getsockname()[1], ends
     finally:
@@ -80,6 +85,17 @@ def test_a_connection_goes_to_the_worker_with_the_fewest_open() -> None:
 
         connect(stack, port, 2)
         assert deal_all(dealer, ends, 2) == {"a": 2}
+
+
+def test_a_worker_still_starting_gets_nothing_while_another_is_ready() -> None:
+    with dealer_with_two_workers(ready=("a",)) as (dealer, port, ends), ExitStack() as stack:
+        connect(stack, port, 4)
+        assert deal_all(dealer, ends, 4) == {"a": 4}
+
+        ends["b"].send(READY)
+        dealer.serve(0.05)
+        connect(stack, port, 4)
+        assert deal_all(dealer, ends, 4) == {"b": 4}
 
 
 def test_a_worker_whose_channel_is_gone_gets_nothing_more() -> None:

@@ -9,9 +9,10 @@ Node's cluster module deals connections from its primary process for the same re
 
 Each worker has a channel to the supervisor, one end of a Unix ``SOCK_SEQPACKET`` pair. The
 supervisor sends an accepted connection's descriptor down it (``SCM_RIGHTS``), one message each;
-the worker sends one byte back for each connection that closes, so the supervisor knows how many
-each one has open. A connection goes to the worker with the fewest open, the one dealt fewer in
-all on a tie.
+the worker says once when it is ready to serve, then sends one byte back for each connection that
+closes, so the supervisor knows how many each one has open. A connection goes to the ready worker
+with the fewest open, the one dealt fewer in all on a tie; a worker still starting (one just put in
+place of a worker that died, say) gets none while another is ready.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import uvicorn
 
 log = logging.getLogger("graphlang.workers")
 CLOSED = b"c"  # a worker's message: one of its connections closed
+READY = b"r"  # a worker's first message: it serves from now on
 DEALT = b"d"  # the supervisor's message, carrying one connection
 ACCEPTS_PER_WAKE = 64  # then the channels get a turn: closes counted before more are dealt
 
@@ -44,6 +46,7 @@ class _Worker:
     channel: socket.socket
     open: int = 0
     dealt: int = 0
+    ready: bool = False
 
 
 class Dealer:
@@ -107,7 +110,7 @@ class Dealer:
                 self._deal(connection)
 
     def _deal(self, connection: socket.socket) -> None:
-        for worker in sorted(self._workers.values(), key=lambda worker: (worker.open, worker.dealt)):
+        for worker in sorted(self._workers.values(), key=lambda worker: (not worker.ready, worker.open, worker.dealt)):
             try:
                 socket.send_fds(worker.channel, [DEALT], [connection.fileno()])
             except OSError:  # its channel is full (a worker stuck) or gone (a worker dead): the next one
@@ -128,7 +131,10 @@ class Dealer:
             if not message:  # the worker is gone
                 self._drop(worker)
                 return
-            worker.open = max(0, worker.open - 1)
+            if message == READY:
+                worker.ready = True
+            else:
+                worker.open = max(0, worker.open - 1)
 
     def _drop(self, worker: _Worker) -> None:
         self._workers.pop(worker.channel.fileno(), None)
@@ -158,6 +164,8 @@ class DealtServer(uvicorn.Server):
         self._dealt_protocol = _counted(self.config.http_protocol_class, self.channel)
         self.channel.setblocking(False)
         self._dealt_loop.add_reader(self.channel.fileno(), self._take)
+        with contextlib.suppress(OSError):  # the supervisor is gone: _take hears it
+            self.channel.send(READY)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         if self._dealt_loop is not None:
