@@ -15,7 +15,7 @@ import pytest
 from graphlang.ops.dealing import CLOSED, READY, Dealer, channel_pair
 from tests.e2e.process import GraphlangServer, running_graphlang
 from tests.ops.support import LANGUAGES, mint_token, wait_for
-from tests.ops.test_workers import worker_pids
+from tests.ops.test_workers import serving_pids, worker_pids
 
 # -- the dealer alone, with channels standing in for workers --------------------------------------
 
@@ -159,11 +159,26 @@ def open_and_answered(server: GraphlangServer, token: str, count: int) -> list[h
     return connections
 
 
+def both_ready(server: GraphlangServer, token: str) -> None:
+    """Wait until both workers have answered (a worker still starting is given no connection), and
+    until the connections that took have closed, so that none of them counts as open any more."""
+    ports: list[int] = []
+
+    def both_answered() -> bool:
+        connection = open_and_answered(server, token, 1)[0]
+        ports.append(client_port(connection))
+        connection.close()
+        return len(worker_pids(server)) == 2 and worker_pids(server) <= serving_pids(server)
+
+    wait_for(both_answered, "both workers answering")
+    wait_for(lambda: all(serving_worker(server, port) is None for port in ports), "those connections closed")
+
+
 @pytest.mark.standalone
 def test_keep_alive_connections_opened_together_are_split_evenly_over_the_workers(tmp_path: Path) -> None:
     with running_graphlang(tmp_path, extra_args=["--workers", "2"]) as server:
-        wait_for(lambda: len(worker_pids(server)) == 2, "two workers running")
         token = mint_token(server)
+        both_ready(server, token)
         connections = open_and_answered(server, token, 8)
         try:
             owner = {connection: serving_worker(server, client_port(connection)) for connection in connections}

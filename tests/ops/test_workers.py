@@ -77,8 +77,9 @@ def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
                  "a new worker in place of the killed one")
         for _ in range(10):
             assert call(server, "GET", LANGUAGES, token=token).status_code == 200
-        # The new worker is dealt connections too, not only the one that survived.
-        wait_for(lambda: worker_pids(server) <= serving_pids(server), "both workers' access lines")
+        # The new worker is dealt connections too, once it is ready, not only the one that survived.
+        wait_for(lambda: call(server, "GET", LANGUAGES, token=token).status_code == 200
+                 and worker_pids(server) <= serving_pids(server), "both workers' access lines")
 
 
 def test_several_workers_need_a_database_they_can_share() -> None:
