@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import http.client
 import signal
 import socket
@@ -9,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -103,6 +105,43 @@ def test_a_worker_whose_channel_is_gone_gets_nothing_more() -> None:
         ends.pop("b").close()
         connect(stack, port, 4)
         assert deal_all(dealer, ends, 4) == {"a": 4}
+
+
+class FailingListener(socket.socket):
+    """A listening socket whose next ``failures`` accepts fail as they do when descriptors run out."""
+
+    failures = 0
+    attempts = 0
+
+    def accept(self) -> tuple[socket.socket, Any]:
+        self.attempts += 1
+        if self.failures:
+            self.failures -= 1
+            raise OSError(errno.EMFILE, "Too many open files")
+        return super().accept()
+
+
+def test_after_a_failed_accept_it_pauses_then_accepts_again() -> None:
+    listening = FailingListener()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen()
+    listening.failures = 1
+    dealer = Dealer(listening)
+    ours, theirs = channel_pair()
+    theirs.setblocking(False)
+    dealer.add(101, ours)
+    try:
+        with socket.create_connection(("127.0.0.1", listening.getsockname()[1])):
+            dealer.serve(0.5)
+            assert listening.attempts == 1
+            dealer.serve(0.05)  # paused: the waiting connection is not tried again at once
+            assert listening.attempts == 1
+
+            assert deal_all(dealer, {"a": theirs}, 1) == {"a": 1}  # and after the pause, it is
+            assert listening.attempts == 3  # the one that failed, the one that took, the one that found none
+    finally:
+        dealer.close()
+        theirs.close()
 
 
 def test_once_it_stops_accepting_connections_are_refused() -> None:

@@ -22,6 +22,7 @@ import contextlib
 import logging
 import selectors
 import socket
+import time
 from dataclasses import dataclass
 
 import uvicorn
@@ -31,6 +32,7 @@ CLOSED = b"c"  # a worker's message: one of its connections closed
 READY = b"r"  # a worker's first message: it serves from now on
 DEALT = b"d"  # the supervisor's message, carrying one connection
 ACCEPTS_PER_WAKE = 64  # then the channels get a turn: closes counted before more are dealt
+ACCEPT_PAUSE_SECONDS = 0.1  # after an accept failed (out of descriptors, say)
 
 
 def channel_pair() -> tuple[socket.socket, socket.socket]:
@@ -58,6 +60,7 @@ class Dealer:
         self._selector = selectors.DefaultSelector()
         self._selector.register(listening, selectors.EVENT_READ)
         self._workers: dict[int, _Worker] = {}  # by the channel's descriptor
+        self._paused_until: float | None = None  # accepting failed: when to try again
 
     def add(self, pid: int, channel: socket.socket) -> None:
         worker = _Worker(pid, channel)
@@ -81,12 +84,17 @@ class Dealer:
     def stop_accepting(self) -> None:
         """Close the listening socket: connections are refused from now on, not left in its backlog."""
         if self.listening is not None:
-            self._selector.unregister(self.listening)
+            if self._paused_until is None:
+                self._selector.unregister(self.listening)
             self.listening.close()
             self.listening = None
 
     def serve(self, timeout: float) -> None:
         """Deal what arrives within ``timeout`` seconds, and count what closed."""
+        if self._paused_until is not None and time.monotonic() >= self._paused_until:
+            self._paused_until = None
+            if self.listening is not None:
+                self._selector.register(self.listening, selectors.EVENT_READ)
         for key, _events in self._selector.select(timeout):
             if key.data is None:
                 self._accept()
@@ -104,7 +112,10 @@ class Dealer:
                 return
             except OSError as exc:  # out of descriptors, say: the connection waits in the backlog
                 if self.listening is not None:  # not merely closed by a stop meanwhile
-                    log.warning("could not accept a connection: %s", exc)
+                    log.warning("could not accept a connection (trying again in %s s): %s", ACCEPT_PAUSE_SECONDS, exc)
+                    # The socket stays readable: without a pause every turn would fail and log again.
+                    self._selector.unregister(listening)
+                    self._paused_until = time.monotonic() + ACCEPT_PAUSE_SECONDS
                 return
             with connection:  # the worker's copy is its own; the supervisor's closes here
                 self._deal(connection)
