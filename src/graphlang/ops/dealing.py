@@ -90,7 +90,7 @@ class Dealer:
             self.listening = None
 
     def serve(self, timeout: float) -> None:
-        """Deal what arrives within ``timeout`` seconds, and count what closed."""
+        """Deal what arrives within ``timeout`` seconds, and hear what the workers say."""
         if self._paused_until is not None and time.monotonic() >= self._paused_until:
             self._paused_until = None
             if self.listening is not None:
@@ -99,7 +99,7 @@ class Dealer:
             if key.data is None:
                 self._accept()
             else:
-                self._count_closes(key.data)
+                self._hear(key.data)
 
     def _accept(self) -> None:
         for _ in range(ACCEPTS_PER_WAKE):
@@ -131,7 +131,8 @@ class Dealer:
             return
         log.warning("no worker could take a connection; it was closed")
 
-    def _count_closes(self, worker: _Worker) -> None:
+    def _hear(self, worker: _Worker) -> None:
+        """What a worker said: that it is ready, that connections closed, or (by closing) that it is gone."""
         while True:
             try:
                 message = worker.channel.recv(16)
