@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import json
 import os
 import shutil
 import socket
@@ -144,3 +145,16 @@ def wait_for(predicate: Any, what: str, seconds: float = 20.0) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"{what} did not happen within {seconds}s")
+
+
+def worker_pids(server: GraphlangServer) -> set[int]:
+    """The pids of a ``serve --workers N`` process's workers."""
+    pid = server.process.pid
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return {int(child) for child in children}
+
+
+def serving_pids(server: GraphlangServer) -> set[int]:
+    """The processes that logged answering the languages route."""
+    lines = [json.loads(line) for line in (server.log_dir / "stderr.log").read_text().splitlines() if line]
+    return {line["pid"] for line in lines if line.get("route") == LANGUAGES and line.get("status") == 200}

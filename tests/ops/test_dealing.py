@@ -16,8 +16,7 @@ import pytest
 
 from graphlang.ops.dealing import CLOSED, READY, Dealer, channel_pair
 from tests.e2e.process import GraphlangServer, running_graphlang
-from tests.ops.support import LANGUAGES, mint_token, wait_for
-from tests.ops.test_workers import serving_pids, worker_pids
+from tests.ops.support import LANGUAGES, mint_token, serving_pids, wait_for, worker_pids
 
 # -- the dealer alone, with channels standing in for workers --------------------------------------
 

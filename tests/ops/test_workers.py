@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 from pathlib import Path
@@ -15,15 +14,9 @@ from graphlang.auth.keys import load_or_create
 from graphlang.cli import main
 from graphlang.services import derived_admin_token
 from tests.e2e.process import GraphlangServer, clean_env, running_graphlang
-from tests.ops.support import LANGUAGES, call, mint_token, run_graphlang, wait_for
+from tests.ops.support import LANGUAGES, call, mint_token, run_graphlang, serving_pids, wait_for, worker_pids
 
 REQUESTS = 12
-
-
-def worker_pids(server: GraphlangServer) -> set[int]:
-    pid = server.process.pid
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return {int(child) for child in children}
 
 
 def answered_ok(server: GraphlangServer) -> float:
@@ -32,12 +25,6 @@ def answered_ok(server: GraphlangServer) -> float:
     return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
                if sample.name == "graphlang_http_requests_total"
                and sample.labels == {"route": LANGUAGES, "method": "GET", "status": "200"})
-
-
-def serving_pids(server: GraphlangServer) -> set[int]:
-    """The processes that logged answering the languages route."""
-    lines = [json.loads(line) for line in (server.log_dir / "stderr.log").read_text().splitlines() if line]
-    return {line["pid"] for line in lines if line.get("route") == LANGUAGES and line.get("status") == 200}
 
 
 @pytest.mark.standalone

@@ -59,16 +59,17 @@ class Dealer:
         listening.setblocking(False)
         self._selector = selectors.DefaultSelector()
         self._selector.register(listening, selectors.EVENT_READ)
-        self._workers: dict[int, _Worker] = {}  # by the channel's descriptor
+        self._workers: dict[int, _Worker] = {}  # by pid
         self._paused_until: float | None = None  # accepting failed: when to try again
 
     def add(self, pid: int, channel: socket.socket) -> None:
         worker = _Worker(pid, channel)
-        self._workers[channel.fileno()] = worker
+        self._workers[pid] = worker
         self._selector.register(channel, selectors.EVENT_READ, worker)
 
     def remove(self, pid: int) -> None:
-        for worker in [worker for worker in self._workers.values() if worker.pid == pid]:
+        worker = self._workers.get(pid)
+        if worker is not None:
             self._drop(worker)
 
     def inherited(self) -> None:
@@ -149,7 +150,7 @@ class Dealer:
                 worker.open = max(0, worker.open - 1)
 
     def _drop(self, worker: _Worker) -> None:
-        self._workers.pop(worker.channel.fileno(), None)
+        self._workers.pop(worker.pid, None)
         with contextlib.suppress(KeyError, ValueError):
             self._selector.unregister(worker.channel)
         worker.channel.close()
