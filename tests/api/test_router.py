@@ -73,3 +73,12 @@ def test_where_a_literal_leads_nowhere_the_parameter_beside_it_still_matches() -
     assert router.match(["users", "me", "profile"]) == (by_id, {"user": "me"})
     assert router.match(["users", "me", "settings"]) == (by_name, {})
     assert router.match(["users", "me", "nothing"]) is None
+
+
+def test_routes_beginning_with_a_literal_or_a_parameter_are_tried_in_the_order_given() -> None:
+    by_tenant = route("{tenant}", "profile", "languages")
+    path = ["me", "profile", "languages"]
+    assert Router([by_tenant, ME]).match(path) == (by_tenant, {"tenant": "me"})
+    assert Router([ME, by_tenant]).match(path) == (ME, {})
+    assert Router([ME, by_tenant]).match(["contoso", "profile", "languages"]) == (by_tenant, {"tenant": "contoso"})
+    assert Router([ME, by_tenant]).match(["$batch", "profile", "languages"]) is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import unquote
 
 from starlette.responses import Response
@@ -60,62 +61,58 @@ def _key_as_segment(segment: str) -> tuple[str, ...]:
     return found["name"], found["key"].replace("''", "'")
 
 
-class _Node:
-    """One step of the route tree: literal children by lower-cased name, one parameter child, and
-    the first-given route that ends here, with its place in the order given."""
-
-    __slots__ = ("end", "literals", "parameter")
-
-    def __init__(self) -> None:
-        self.literals: dict[str, _Node] = {}
-        self.parameter: _Node | None = None
-        self.end: tuple[int, Route] | None = None
-
-
 class Router:
-    """Routes as a tree walked segment by segment. Where several routes match, the first one given
-    wins, as if each were tried in order; a parameter never takes a ``$`` segment (``$count``,
-    ``$batch``), which belongs to OData."""
+    """Routes by how many segments they have and by their first. Where several routes match, the
+    first one given wins, as each is tried in order; a parameter never takes a ``$`` segment
+    (``$count``, ``$batch``), which belongs to OData.
+
+    A path is tried only against the routes of its length that begin with its first segment or with
+    a parameter: one or two, each rejected at its first literal that differs. Every request is
+    matched twice (the public routes, then Graph's); a walk down a tree of segments, backing out of
+    each parameter branch that led nowhere, cost more (docs/performance.md, step 55)."""
 
     def __init__(self, routes: Sequence[Route]) -> None:
-        self._root = _Node()
-        for index, route in enumerate(routes):
-            node = self._root
-            for part in route.pattern:
-                if part.startswith("{"):
-                    node.parameter = node.parameter or _Node()
-                    node = node.parameter
-                else:
-                    node = node.literals.setdefault(part.lower(), _Node())
-            if node.end is None:
-                node.end = (index, route)
+        by_length: dict[int, list[_Shape]] = {}
+        for route in routes:
+            by_length.setdefault(len(route.pattern), []).append(_Shape.of(route))
+        # For each length: the routes to try by the path's first segment (lower-cased), and those to
+        # try for any other first segment (the routes beginning with a parameter), in the order given.
+        self._routes: dict[int, tuple[dict[str, list[_Shape]], list[_Shape]]] = {
+            length: ({first: [shape for shape in shapes if shape.first in (first, None)]
+                      for first in {shape.first for shape in shapes} if first is not None},
+                     [shape for shape in shapes if shape.first is None])
+            for length, shapes in by_length.items()
+        }
 
     def match(self, segments: Sequence[str]) -> tuple[Route, dict[str, str]] | None:
-        found = _walk(self._root, segments, 0, [])
-        if found is None:
+        routes = self._routes.get(len(segments))
+        if routes is None:
             return None
-        _index, route, values = found
-        return route, dict(zip(route.parameters, values, strict=True))
+        by_first, otherwise = routes
+        for route, _first, literals, parameters in by_first.get(segments[0].lower() if segments else "", otherwise):
+            for index, literal in literals:
+                if segments[index].lower() != literal:
+                    break
+            else:
+                values = [segments[index] for index in parameters]
+                if not any(value.startswith("$") for value in values):
+                    return route, dict(zip(route.parameters, values, strict=True))
+        return None
 
 
-_Found = tuple[int, Route, tuple[str, ...]]  # its place in the order given, the route, parameter values
+class _Shape(NamedTuple):
+    """A route as a path is checked against it: its first segment (lower-cased; None for a parameter),
+    its other literal segments by place (lower-cased), and the places of its parameters."""
 
+    route: Route
+    first: str | None
+    literals: tuple[tuple[int, str], ...]
+    parameters: tuple[int, ...]
 
-def _walk(node: _Node, segments: Sequence[str], depth: int, values: list[str]) -> _Found | None:
-    """The first-given route matching ``segments[depth:]`` below ``node``, with every parameter value."""
-    if depth == len(segments):
-        if node.end is None:
-            return None
-        return node.end[0], node.end[1], tuple(values)
-    segment = segments[depth]
-    best: _Found | None = None
-    literal = node.literals.get(segment.lower())
-    if literal is not None:
-        best = _walk(literal, segments, depth + 1, values)
-    if node.parameter is not None and not segment.startswith("$"):
-        values.append(segment)
-        other = _walk(node.parameter, segments, depth + 1, values)
-        values.pop()
-        if other is not None and (best is None or other[0] < best[0]):
-            best = other
-    return best
+    @classmethod
+    def of(cls, route: Route) -> _Shape:
+        places = tuple(enumerate(route.pattern))
+        literals = tuple((index, part.lower()) for index, part in places if not part.startswith("{"))
+        first = literals[0][1] if literals and literals[0][0] == 0 else None
+        return cls(route, first, literals[1:] if first is not None else literals,
+                   tuple(index for index, part in places if part.startswith("{")))

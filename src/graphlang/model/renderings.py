@@ -12,6 +12,7 @@ a column from SQLite costs as much as looking a rendering up (docs/performance.m
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,7 +48,7 @@ class Renderings:
 
     def __init__(self, capacity: int = CAPACITY) -> None:
         self.capacity = capacity
-        self._held: dict[Key, Rendering] = {}
+        self._held: OrderedDict[Key, Rendering] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: Key) -> Rendering | None:

@@ -48,7 +48,7 @@ from sqlalchemy.pool import Pool
 from graphlang.storage.checkpoint import Checkpointer, without_automatic_checkpoints
 from graphlang.storage.engine import SQLITE_BUSY_TIMEOUT_MS, WRITE_OPTION, private_pool
 from graphlang.storage.lock_file import held, open_lock_file, release, taken_at_once
-from graphlang.storage.store import Store
+from graphlang.storage.store import Store, is_long
 
 T = TypeVar("T")
 MAX_BATCH = 256
@@ -153,7 +153,7 @@ class GroupCommit:
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run the store write ``fn(*args)`` in the next batch; returns once that batch is committed."""
-        if getattr(fn, "runs_long", False):
+        if is_long(fn):
             return await asyncio.wrap_future(self.submit(fn, *args))
         loop = asyncio.get_running_loop()
         pending = self._loops.get(loop)

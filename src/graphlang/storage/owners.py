@@ -12,6 +12,7 @@ whose data a write touches.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from graphlang.bounded import put_bounded
@@ -41,7 +42,7 @@ class Owners:
 
     def __init__(self, capacity: int = CAPACITY) -> None:
         self.capacity = capacity
-        self._held: dict[tuple[str, str], Owner] = {}
+        self._held: OrderedDict[tuple[str, str], Owner] = OrderedDict()
 
     def get(self, tenant_id: str, key: str) -> Owner | None:
         return self._held.get((tenant_id, key))

@@ -146,8 +146,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 def runs_long(write: F) -> F:
     """Mark a write that may run many statements: group commit runs it on its writer thread rather
     than on the event loop, whose other requests go on meanwhile."""
-    write.runs_long = True  # type: ignore[attr-defined]
+    _LONG_WRITES.add(write)
     return write
+
+
+def is_long(write: Callable[..., Any]) -> bool:
+    """Whether ``write``, a function or a method bound to its object, was marked with ``runs_long``."""
+    # Looked up by the function, not as an attribute: a bound method without it would raise and catch
+    # an AttributeError, for every write.
+    return getattr(write, "__func__", write) in _LONG_WRITES
+
+
+_LONG_WRITES: set[Callable[..., Any]] = set()
 
 
 def _version_binds(precondition: Precondition | None, language_id: str) -> tuple[int | None, dict[str, int]]:
