@@ -76,8 +76,13 @@ class Services:
         joins the next group commit; elsewhere it runs as ``run``. It returns once committed."""
         if self.group_commit is None:
             return await self.run(fn, *args)
-        with _database_errors(self.engine):
+        try:  # as in ``read``, rather than _database_errors
             return await self.group_commit.run(fn, *args)
+        except Exception as exc:
+            unavailable = _unavailable_for(exc, self.engine)
+            if unavailable is None:
+                raise
+            raise unavailable from exc
 
     def close(self) -> None:
         if self.group_commit is not None:

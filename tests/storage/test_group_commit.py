@@ -22,7 +22,7 @@ from sqlalchemy.pool import QueuePool
 
 from graphlang.app import create_app
 from graphlang.config import Settings
-from graphlang.errors import LanguageNotFound
+from graphlang.errors import LanguageNotFound, ServiceUnavailable
 from graphlang.services import Services, create_services
 from graphlang.storage import group_commit
 from graphlang.storage.engine import WRITE_OPTION
@@ -262,6 +262,26 @@ def test_a_write_marked_as_running_long_runs_on_the_writer_thread(on_file: Servi
 
     asyncio.run(committer.run(long_write))
     assert threads == ["graphlang-group-commit"]
+
+
+@pytest.mark.parametrize("call", ["write", "read"])
+def test_a_database_that_cannot_be_reached_makes_a_grouped_write_or_a_direct_read_503(on_file: Services,
+                                                                                     call: str) -> None:
+    def connection_lost() -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    with pytest.raises(ServiceUnavailable) as raised:
+        asyncio.run(getattr(on_file, call)(connection_lost))
+    assert raised.value.headers["Retry-After"] == "5"
+
+
+def test_any_other_error_of_a_grouped_write_or_a_direct_read_is_raised_as_it_was(on_file: Services) -> None:
+    def not_found() -> None:
+        raise LanguageNotFound("x")
+
+    for call in (on_file.write, on_file.read):
+        with pytest.raises(LanguageNotFound):
+            asyncio.run(call(not_found))
 
 
 def test_a_loop_that_does_not_run_its_writes_in_time_lets_other_writers_in_and_writes_later(
