@@ -72,15 +72,15 @@ class Router:
     each parameter branch that led nowhere, cost more (docs/performance.md, step 55)."""
 
     def __init__(self, routes: Sequence[Route]) -> None:
-        by_length: dict[int, list[_Shape]] = {}
+        by_length: dict[int, list[tuple[str | None, _Shape]]] = {}
         for route in routes:
-            by_length.setdefault(len(route.pattern), []).append(_Shape.of(route))
+            by_length.setdefault(len(route.pattern), []).append(_shape_of(route))
         # For each length: the routes to try by the path's first segment (lower-cased), and those to
         # try for any other first segment (the routes beginning with a parameter), in the order given.
         self._routes: dict[int, tuple[dict[str, list[_Shape]], list[_Shape]]] = {
-            length: ({first: [shape for shape in shapes if shape.first in (first, None)]
-                      for first in {shape.first for shape in shapes} if first is not None},
-                     [shape for shape in shapes if shape.first is None])
+            length: ({first: [shape for begins, shape in shapes if begins in (first, None)]
+                      for first in {begins for begins, _shape in shapes} if first is not None},
+                     [shape for begins, shape in shapes if begins is None])
             for length, shapes in by_length.items()
         }
 
@@ -89,7 +89,7 @@ class Router:
         if routes is None:
             return None
         by_first, otherwise = routes
-        for route, _first, literals, parameters in by_first.get(segments[0].lower() if segments else "", otherwise):
+        for route, literals, parameters in by_first.get(segments[0].lower() if segments else "", otherwise):
             for index, literal in literals:
                 if segments[index].lower() != literal:
                     break
@@ -101,18 +101,19 @@ class Router:
 
 
 class _Shape(NamedTuple):
-    """A route as a path is checked against it: its first segment (lower-cased; None for a parameter),
-    its other literal segments by place (lower-cased), and the places of its parameters."""
+    """A route as a path is checked against it: its literal segments after the first by place
+    (lower-cased; the first too when the route begins with a parameter), and the places of its
+    parameters."""
 
     route: Route
-    first: str | None
     literals: tuple[tuple[int, str], ...]
     parameters: tuple[int, ...]
 
-    @classmethod
-    def of(cls, route: Route) -> _Shape:
-        places = tuple(enumerate(route.pattern))
-        literals = tuple((index, part.lower()) for index, part in places if not part.startswith("{"))
-        first = literals[0][1] if literals and literals[0][0] == 0 else None
-        return cls(route, first, literals[1:] if first is not None else literals,
-                   tuple(index for index, part in places if part.startswith("{")))
+
+def _shape_of(route: Route) -> tuple[str | None, _Shape]:
+    """The route's first segment, lower-cased (None for a parameter), and its shape."""
+    places = tuple(enumerate(route.pattern))
+    literals = tuple((index, part.lower()) for index, part in places if not part.startswith("{"))
+    first = literals[0][1] if literals and literals[0][0] == 0 else None
+    parameters = tuple(index for index, part in places if part.startswith("{"))
+    return first, _Shape(route, literals[1:] if first is not None else literals, parameters)

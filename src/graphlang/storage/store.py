@@ -141,6 +141,7 @@ FIRST_PAGE_KEYS = _first_page(*_KEY_COLUMNS)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+_LONG_WRITES: set[Callable[..., Any]] = set()  # the functions marked with ``runs_long``
 
 
 def runs_long(write: F) -> F:
@@ -155,9 +156,6 @@ def is_long(write: Callable[..., Any]) -> bool:
     # Looked up by the function, not as an attribute: a bound method without it would raise and catch
     # an AttributeError, for every write.
     return getattr(write, "__func__", write) in _LONG_WRITES
-
-
-_LONG_WRITES: set[Callable[..., Any]] = set()
 
 
 def _version_binds(precondition: Precondition | None, language_id: str) -> tuple[int | None, dict[str, int]]:
